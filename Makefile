@@ -1,0 +1,58 @@
+# sohoa — two commands matter: `make run` (demo on the embedded default) and `make test`.
+# Both install what is missing on a fresh Debian machine: system packages, a .venv with the project.
+
+SHELL := /bin/bash
+PY := .venv/bin/python
+SOHOA := .venv/bin/sohoa
+APT_PACKAGES := python3-venv python3-dev tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd poppler-utils qpdf \
+	softhsm2 ghostscript unpaper pngquant fonts-liberation2 fonts-dejavu-core fonts-freefont-ttf
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEMO ?= var/demo-scans
+
+.PHONY: setup system venv services run test bench lint clean
+
+setup: system venv
+
+system:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	fi
+
+venv: .venv/.installed
+
+.venv/.installed: pyproject.toml
+	@[ -x $(PY) ] || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,bench]'
+	@touch $@
+
+services:
+	@bash .ci/services.sh
+
+run: setup
+	@if [ -z "$(SCANS)" ] && [ ! -d "$(DEMO)" ]; then \
+		echo "Generating a demo batch of synthetic scans in $(DEMO)"; \
+		$(PY) -m bench.synthetic $(DEMO) --count 6 --tier mixed; \
+	fi
+	$(SOHOA) digitize $(or $(SCANS),$(DEMO)) --out var/demo-pdfs || true
+	@echo ""
+	@echo "Digitized. Searchable PDFs are in var/demo-pdfs; the store and catalog are in var/."
+	@echo "Next, with the API running on http://127.0.0.1:8000 :"
+	@echo "  open http://127.0.0.1:8000/docs                       the API, try it in the browser"
+	@echo "  curl -s http://127.0.0.1:8000/api/v1/documents        documents digitized so far"
+	@echo "  curl -s 'http://127.0.0.1:8000/api/v1/documents?q=quyet dinh'   search without diacritics"
+	@echo "  curl -F files=@scan.jpg http://127.0.0.1:8000/api/v1/batches      upload more scans"
+	@echo "  $(SOHOA) watch DROP_FOLDER                            digitize a scanner's drop folder"
+	@echo ""
+	$(SOHOA) serve
+
+test: setup services
+	@bash .ci/pytest.sh
+
+bench: setup
+	$(PY) bench/ocr_throughput.py
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,58 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``), one shape for every failure."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ingest.intake import IntakeError
+
+log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+
+class Problem(Exception):
+    """Raise from a route to answer with a problem document."""
+
+    def __init__(self, status: int, title: str, detail: str = "", **extra):
+        super().__init__(detail or title)
+        self.status, self.title, self.detail, self.extra = status, title, detail, extra
+
+
+def problem(status: int, title: str, detail: str = "", instance: str = "", **extra) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem):
+        return problem(exc.status, exc.title, exc.detail, request.url.path, **exc.extra)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        titles = {404: "Not Found", 405: "Method Not Allowed", 413: "Content Too Large"}
+        return problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail), request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
+        return problem(422, "Invalid request", "the request is missing or has invalid fields", request.url.path, errors=errors)
+
+    @app.exception_handler(IntakeError)
+    async def _intake(request: Request, exc: IntakeError):
+        return problem(422, "Nothing to digitize", str(exc), request.url.path, errors=exc.errors)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error on %s", request.url.path)
+        return problem(500, "Internal Server Error", "an unexpected error occurred; it has been logged", request.url.path)

@@ -1,0 +1,181 @@
+"""Who runs the pipeline: in this process (embedded default) or Celery workers (production).
+
+Both run the same ``ingest.pipeline`` steps. The embedded runner spreads pages over one single-threaded
+Tesseract process per core and writes the catalog from the parent process only (SQLite likes one writer).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from sqlalchemy import select
+
+from ingest import pipeline
+from ingest.runtime import Runtime, runtime_for
+from ingest.settings import Settings
+from storage.catalog import BatchFile
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int], None]  # (batch_file_id, pages just finished)
+
+
+def _init_worker() -> None:
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+
+
+def _page_job(settings_json: str, source_sha: str, kind: str, mime: str, number: int) -> pipeline.PageRecord:
+    rt = runtime_for(Settings.model_validate_json(settings_json))
+    return pipeline.ocr_page(rt, source_sha, kind, mime, number)
+
+
+class EmbeddedRunner:
+    """Runs batches in-process: ``run`` blocks (CLI), ``submit`` queues for a background thread (API, watch)."""
+
+    def __init__(self, rt: Runtime, jobs: int | None = None):
+        self.rt = rt
+        self.jobs = jobs or rt.settings.worker_count
+        self._pool: ProcessPoolExecutor | None = None
+        self._queue: queue.Queue[str] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.jobs, initializer=_init_worker)
+            return self._pool
+
+    def submit(self, batch_id: str) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="sohoa-runner", daemon=True)
+                self._thread.start()
+        self._queue.put(batch_id)
+
+    def _loop(self) -> None:
+        while True:
+            batch_id = self._queue.get()
+            try:
+                self.run(batch_id)
+            except Exception:  # a runner thread must survive anything one batch does
+                log.exception("batch %s failed unexpectedly", batch_id)
+            finally:
+                self._queue.task_done()
+
+    def join(self) -> None:
+        """Wait until every submitted batch is finished."""
+        self._queue.join()
+
+    def run(self, batch_id: str, progress: Progress | None = None) -> None:
+        rt = self.rt
+        with rt.catalog.session() as session:
+            files = list(session.scalars(select(BatchFile.id).where(BatchFile.batch_id == batch_id)))
+        settings_json = rt.settings.model_dump_json()
+        remaining: dict[str, int] = {}
+        futures: dict = {}
+        retry: list[tuple[str, int, int]] = []
+        for bf_id in files:
+            todo = pipeline.start_file(rt, bf_id)
+            sha, kind, mime = pipeline.file_job(rt, bf_id)
+            remaining[bf_id] = len(todo)
+            for n in todo:
+                fut = self.pool.submit(_page_job, settings_json, sha, kind, mime, n)
+                futures[fut] = (bf_id, n, 1)
+            if not todo:
+                self._assemble(bf_id)
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            broken = False
+            for fut in finished:
+                bf_id, n, attempt = futures.pop(fut)
+                try:
+                    pipeline.record_page(rt, fut.result())
+                except Exception as exc:  # a worker process died (OOM, native crash): retry once, then report
+                    broken = broken or isinstance(exc, BrokenProcessPool)
+                    if attempt < 2:
+                        retry.append((bf_id, n, attempt + 1))
+                        continue
+                    log.error("page %s of %s failed twice: %r", n, bf_id, exc)
+                    sha, _kind, _mime = pipeline.file_job(rt, bf_id)
+                    pipeline.record_page(rt, pipeline.PageRecord(sha, n, "failed", error=f"page worker died: {exc!r}"))
+                self._page_finished(bf_id, remaining, progress)
+            if broken:
+                self._reset_pool()
+                for fut in pending:  # everything queued on the dead pool is lost with it: resubmit
+                    retry.append(futures.pop(fut))
+                pending = set()
+            for bf_id, n, attempt in retry:
+                sha, kind, mime = pipeline.file_job(rt, bf_id)
+                fut = self.pool.submit(_page_job, settings_json, sha, kind, mime, n)
+                futures[fut] = (bf_id, n, attempt)
+                pending.add(fut)
+            retry.clear()
+
+    def _page_finished(self, bf_id: str, remaining: dict[str, int], progress: Progress | None) -> None:
+        remaining[bf_id] -= 1
+        if progress:
+            progress(bf_id, 1)
+        if remaining[bf_id] == 0:
+            self._assemble(bf_id)
+
+    def _assemble(self, bf_id: str) -> None:
+        try:
+            pipeline.assemble(self.rt, bf_id)
+        except Exception as exc:
+            log.exception("assembling %s failed", bf_id)
+            pipeline.fail_file(self.rt, bf_id, f"could not assemble the PDF: {exc}")
+
+    def _reset_pool(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+
+class CeleryRunner:
+    """Hands a batch to Celery workers; progress is read from the catalog like any other batch."""
+
+    def __init__(self, rt: Runtime):
+        from ingest.tasks import configure
+
+        self.rt = rt
+        configure(rt.settings)
+
+    def submit(self, batch_id: str) -> None:
+        from ingest.tasks import process_file
+
+        with self.rt.catalog.session() as session:
+            files = list(
+                session.scalars(
+                    select(BatchFile.id).where(BatchFile.batch_id == batch_id, BatchFile.state == "queued")
+                )
+            )
+        for bf_id in files:
+            process_file.delay(bf_id)
+
+    def join(self) -> None:  # workers live elsewhere; callers poll the catalog
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def make_runner(rt: Runtime, jobs: int | None = None):
+    return EmbeddedRunner(rt, jobs) if rt.settings.embedded else CeleryRunner(rt)
+
+

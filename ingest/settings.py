@@ -1,0 +1,92 @@
+"""The one place sohoa reads its configuration: ``SOHOA_*`` environment variables.
+
+It lives in ``ingest`` (not ``api``) because both the API process and the Celery workers need it, and
+lower layers must never import ``api``. ``ocr`` and ``storage`` never read it: they get plain parameters.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob, with the default that makes the embedded mode work with no server at all."""
+
+    model_config = SettingsConfigDict(env_prefix="SOHOA_", extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Where the embedded store, catalog and work files live")
+    database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in data_dir")
+    object_store: Literal["fs", "minio"] = Field("fs", description="fs (embedded) or minio (S3)")
+    minio_endpoint: str = Field("127.0.0.1:9000", description="host:port of MinIO / S3")
+    minio_access_key: str = Field("", description="MinIO access key")
+    minio_secret_key: SecretStr = Field(SecretStr(""), description="MinIO secret key")
+    minio_bucket: str = Field("sohoa", description="Bucket holding every object")
+    minio_secure: bool = Field(False, description="Use HTTPS to reach MinIO")
+    minio_region: str | None = Field(None, description="S3 region, if the server needs one")
+    broker_url: str = Field("", description="Celery broker (redis://...); empty = in-process runner")
+    broker_visibility_timeout: int = Field(
+        3600, description="Seconds before an unacknowledged task is redelivered to another worker"
+    )
+    jobs: int = Field(0, description="Parallel OCR processes; 0 = one per core")
+    ocr_lang: str = Field("vie", description="Tesseract language(s), e.g. vie or vie+eng")
+    tesseract_cmd: str = Field("tesseract", description="Tesseract binary")
+    tesseract_timeout: float = Field(180.0, description="Seconds one page may take in Tesseract")
+    output_dpi: int = Field(200, description="Page images are downsampled to this (never upsampled)")
+    ocr_dpi: int = Field(300, description="Resolution pages are recognised at")
+    pdfa: bool = Field(False, description="Write PDF/A-2b instead of plain PDF")
+    max_upload_bytes: int = Field(2 * 1024**3, description="Largest accepted file")
+    max_page_pixels: int = Field(120_000_000, description="Largest page (pixels) before it is refused")
+    max_pages: int = Field(2000, description="Most pages one file may have")
+    existing_text: Literal["redo", "keep"] = Field(
+        "redo", description="PDF pages that already carry text: redo OCR, or keep their text"
+    )
+    host: str = Field("127.0.0.1", description="API bind address")
+    port: int = Field(8000, description="API port")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, v: Path) -> Path:
+        return v.expanduser().resolve()
+
+    @property
+    def catalog_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'catalog.sqlite3'}"
+
+    @property
+    def worker_count(self) -> int:
+        return self.jobs if self.jobs > 0 else (os.cpu_count() or 1)
+
+    @property
+    def embedded(self) -> bool:
+        return not self.broker_url
+
+    @property
+    def work_dir(self) -> Path:
+        return self.data_dir / "work"
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.data_dir / "objects"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings read once per process (tests build their own ``Settings`` instead)."""
+    return Settings()
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(variable, default, description) rows: feeds ``sohoa config`` and README's table."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, SecretStr):
+            default = ""
+        rows.append((f"SOHOA_{name.upper()}", str(default), field.description or ""))
+    return rows

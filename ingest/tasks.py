@@ -1,0 +1,85 @@
+"""Celery wrappers around ``ingest.pipeline`` — nothing else lives here.
+
+Production runs these on workers fed by Redis. ``acks_late`` plus content-keyed, idempotent steps mean a
+worker killed mid-batch loses nothing: its unacknowledged task is redelivered and finds finished work done.
+The last page of a file to finish enqueues assembly; assembly twice is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from ingest import pipeline
+from ingest.runtime import runtime_for
+from ingest.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+app = Celery("sohoa")
+
+
+def configure(s: Settings) -> None:
+    """Point the Celery app at ``s``'s broker (workers: from the environment; the API: its own settings)."""
+    app.conf.update(
+        broker_url=s.broker_url or "memory://",
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_track_started=True,
+        broker_transport_options={"visibility_timeout": s.broker_visibility_timeout},
+        broker_connection_retry_on_startup=True,
+        task_default_queue="sohoa",
+        worker_hijack_root_logger=False,
+        task_always_eager=False,
+    )
+
+
+configure(get_settings())
+
+
+@worker_process_init.connect
+def _single_threaded_tesseract(**_kwargs) -> None:
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+
+
+def _rt():
+    return runtime_for(get_settings())
+
+
+@app.task(name="sohoa.process_file", bind=True, max_retries=5)
+def process_file(self, batch_file_id: str) -> int:
+    """Fan a file out into one task per page still to do."""
+    rt = _rt()
+    todo = pipeline.start_file(rt, batch_file_id)
+    for n in todo:
+        ocr_page.delay(batch_file_id, n)
+    if not todo:
+        assemble.delay(batch_file_id)
+    return len(todo)
+
+
+@app.task(name="sohoa.ocr_page", bind=True, max_retries=3)
+def ocr_page(self, batch_file_id: str, number: int) -> str:
+    rt = _rt()
+    sha, kind, mime = pipeline.file_job(rt, batch_file_id)
+    if not pipeline.page_done(rt, sha, number):
+        pipeline.record_page(rt, pipeline.ocr_page(rt, sha, kind, mime, number))
+    if pipeline.pages_complete(rt, batch_file_id):
+        assemble.delay(batch_file_id)
+    return f"{sha[:12]}:{number}"
+
+
+@app.task(name="sohoa.assemble", bind=True, max_retries=3)
+def assemble(self, batch_file_id: str) -> str | None:
+    rt = _rt()
+    try:
+        return pipeline.assemble(rt, batch_file_id)
+    except Exception as exc:
+        if self.request.retries < self.max_retries:
+            raise self.retry(exc=exc, countdown=5 * (self.request.retries + 1))
+        pipeline.fail_file(rt, batch_file_id, f"could not assemble the PDF: {exc}")
+        raise

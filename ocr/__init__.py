@@ -1,0 +1,1 @@
+"""sohoa ocr package."""

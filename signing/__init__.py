@@ -1,0 +1,1 @@
+"""Digital signatures (PAdES) for sohoa documents; built by the signing issue."""

@@ -1,0 +1,169 @@
+"""The catalog: batches, scanned pages and documents, in SQLAlchemy 2 (SQLite embedded, PostgreSQL in production).
+
+Rows are the truth about what exists; objects (page images, text layers, PDFs) live in the object store by
+SHA-256. A document row is written in the same transaction as its page links, after its PDF is stored, so a
+document is either wholly visible or not at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Batch(Base):
+    """What arrived together through one door (CLI run, watched file, API upload)."""
+
+    __tablename__ = "batches"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    source: Mapped[str] = mapped_column(String(16))  # cli | watch | api
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued running done partial failed
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    files: Mapped[list[BatchFile]] = relationship(back_populates="batch", order_by="BatchFile.position")
+
+
+class BatchFile(Base):
+    """One file of a batch and what became of it."""
+
+    __tablename__ = "batch_files"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))  # sanitised; shown, never used as a path
+    source_sha256: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    mime: Mapped[str] = mapped_column(String(64), default="")
+    kind: Mapped[str] = mapped_column(String(8), default="")
+    page_count: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued running done duplicate failed
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
+    batch: Mapped[Batch] = relationship(back_populates="files")
+
+
+class ScanPage(Base):
+    """The work done on one page of one source file; keyed by content so retries never repeat it."""
+
+    __tablename__ = "scan_pages"
+    __table_args__ = (UniqueConstraint("source_sha256", "number", name="uq_scan_page"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1-based
+    status: Mapped[str] = mapped_column(String(16))  # ok | blank | ocr_failed | failed
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    width_px: Mapped[int] = mapped_column(Integer, default=0)
+    height_px: Mapped[int] = mapped_column(Integer, default=0)
+    dpi: Mapped[float] = mapped_column(Float, default=0)
+    source_dpi: Mapped[float] = mapped_column(Float, default=0)
+    rotation: Mapped[int] = mapped_column(Integer, default=0)
+    skew_deg: Mapped[float] = mapped_column(Float, default=0)
+    mean_conf: Mapped[float] = mapped_column(Float, default=-1)
+    text: Mapped[str] = mapped_column(Text, default="")
+    text_folded: Mapped[str] = mapped_column(Text, default="")
+    image_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    text_layer_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    words_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    seconds: Mapped[float] = mapped_column(Float, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Document(Base):
+    """A digitized document: a searchable PDF plus the original upload kept byte for byte."""
+
+    __tablename__ = "documents"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    source_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    filename: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(500), default="")
+    mime: Mapped[str] = mapped_column(String(64))
+    page_count: Mapped[int] = mapped_column(Integer)
+    pdfa: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(16), default="vi")
+    mean_conf: Mapped[float] = mapped_column(Float, default=-1)
+    warnings: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    pages: Mapped[list[DocumentPage]] = relationship(order_by="DocumentPage.position", cascade="all")
+
+
+class DocumentPage(Base):
+    __tablename__ = "document_pages"
+    __table_args__ = (UniqueConstraint("document_id", "position", name="uq_document_page"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # 1-based
+    scan_page_id: Mapped[int] = mapped_column(ForeignKey("scan_pages.id"))
+    scan_page: Mapped[ScanPage] = relationship()
+
+
+class Catalog:
+    """Engine and sessions for one database URL, with the schema migrated to the latest version."""
+
+    def __init__(self, url: str, *, migrate: bool = True):
+        self.url = url
+        kwargs: dict = {"pool_pre_ping": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
+        self.engine: Engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.session = sessionmaker(self.engine, expire_on_commit=False)
+        if migrate:
+            upgrade(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers (API) never block the writer (pipeline)
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to Alembic's head (creates it on a fresh database)."""
+    from alembic import command
+    from alembic.config import Config
+
+    if engine.url.drivername.startswith("sqlite") and engine.url.database:
+        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")

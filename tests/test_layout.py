@@ -1,0 +1,72 @@
+"""Reading order: agency block before the national motto; Nơi nhận before the signer."""
+
+from ocr.engine import parse_tsv
+from ocr.layout import Word, reading_order_text
+
+
+def line(words, top, block, line_no, start=100, height=30):
+    out, x = [], start
+    for w in words.split():
+        width = 18 * len(w)
+        out.append(Word(w, x, top, width, height, 95.0, block, 1, line_no))
+        x += width + 15
+    return out
+
+
+def test_header_columns_glued_into_one_tesseract_line_are_read_agency_first():
+    words = []
+    # Tesseract put both header columns on the same lines of one block
+    words += line("UBND TỈNH AN GIANG", 100, 1, 1, start=100) + line("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 100, 1, 1, start=1200)
+    words += line("SỞ TƯ PHÁP", 140, 1, 2, start=150) + line("Độc lập - Tự do - Hạnh phúc", 140, 1, 2, start=1300)
+    words += line("Số: 12/QĐ-STP", 200, 1, 3, start=130) + line("An Giang, ngày 25 tháng 5 năm 2023", 200, 1, 3, start=1250)
+    words += line("QUYẾT ĐỊNH", 320, 2, 1, start=900)
+    text = reading_order_text(words).splitlines()
+    assert text == [
+        "UBND TỈNH AN GIANG",
+        "SỞ TƯ PHÁP",
+        "Số: 12/QĐ-STP",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "An Giang, ngày 25 tháng 5 năm 2023",
+        "QUYẾT ĐỊNH",
+    ]
+
+
+def test_noi_nhan_is_read_before_the_signer_block_even_when_tesseract_orders_it_after():
+    words = []
+    words += line("Điều 3. Quyết định này có hiệu lực kể từ ngày ký.", 1000, 1, 1)
+    words += line("KT. CHỦ TỊCH", 1200, 2, 1, start=1400) + line("PHÓ CHỦ TỊCH", 1240, 2, 2, start=1400)
+    words += line("Nguyễn Văn An", 1500, 2, 3, start=1400)
+    words += line("Nơi nhận:", 1210, 3, 1, start=100) + line("- Như Điều 3;", 1250, 3, 2, start=100)
+    words += line("- Lưu: VT.", 1290, 3, 3, start=100)
+    assert reading_order_text(words).splitlines() == [
+        "Điều 3. Quyết định này có hiệu lực kể từ ngày ký.",
+        "Nơi nhận:",
+        "- Như Điều 3;",
+        "- Lưu: VT.",
+        "KT. CHỦ TỊCH",
+        "PHÓ CHỦ TỊCH",
+        "Nguyễn Văn An",
+    ]
+
+
+def test_body_lines_keep_their_order_and_words_are_not_split_at_normal_spaces():
+    words = line("Căn cứ Luật Tổ chức chính quyền địa phương", 400, 1, 1) + line("ngày 19 tháng 6 năm 2015;", 440, 1, 2)
+    assert reading_order_text(words) == "Căn cứ Luật Tổ chức chính quyền địa phương\nngày 19 tháng 6 năm 2015;"
+
+
+def test_tsv_words_are_nfc_and_non_words_skipped():
+    decomposed = "Quye\u0302\u0301t"  # NFD spelling of "Quyết"
+    tsv = (
+        "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n"
+        "1\t1\t0\t0\t0\t0\t0\t0\t2480\t3508\t-1\t\n"
+        f"5\t1\t1\t1\t1\t1\t10\t20\t100\t30\t91.5\t{decomposed}\n"
+        "5\t1\t1\t1\t1\t2\t120\t20\t100\t30\t95\t \n"
+    )
+    words = parse_tsv(tsv)
+    assert [w.text for w in words] == ["Quyết"]
+    assert words[0].conf == 91.5
+
+
+def test_empty_page_has_no_text():
+    assert reading_order_text([]) == ""

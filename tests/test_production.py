@@ -1,0 +1,148 @@
+"""The production path for real: PostgreSQL catalog, S3 objects (moto's server), Redis broker, Celery workers.
+
+Includes the crash test: a worker killed with SIGKILL mid-batch, a new worker finishing the batch with every
+page exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pikepdf
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from api.app import create_app
+from ingest.runtime import Runtime
+from ingest.settings import Settings
+from storage.catalog import Document, ScanPage
+from tests.s3server import s3_server  # noqa: F401
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+
+
+@pytest.fixture
+def prod_settings(tmp_path, pg_url, redis_url, s3_server):  # noqa: F811
+    return Settings(
+        data_dir=tmp_path / "api-var",
+        database_url=pg_url,
+        object_store="minio",
+        minio_endpoint=s3_server,
+        minio_access_key="testing",
+        minio_secret_key="testing",
+        minio_bucket=f"sohoa-{uuid.uuid4().hex[:8]}",
+        broker_url=redis_url,
+        broker_visibility_timeout=6,
+        jobs=1,
+    )
+
+
+def start_worker(settings: Settings, tmp_path, name: str, concurrency: int = 2) -> subprocess.Popen:
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    for key, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        env[f"SOHOA_{key.upper()}"] = str(value)
+    env["SOHOA_DATA_DIR"] = str(tmp_path / f"{name}-var")
+    log = open(tmp_path / f"{name}.log", "w")
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "ingest.tasks", "worker", "-Q", "sohoa", "-n", f"{name}@%h",
+         f"--concurrency={concurrency}", "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+def stop(proc: subprocess.Popen, sig=signal.SIGTERM) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def wait_state(client, batch_id, timeout=240):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/v1/batches/{batch_id}").json()
+        if body["state"] in ("done", "partial", "failed"):
+            return body
+        time.sleep(0.5)
+    raise AssertionError(f"batch did not finish: {body}")
+
+
+def small_feed(tmp_path, pages: int):
+    from bench.synthetic import generate_document, write_scan
+
+    return write_scan(generate_document(77, tier="clean", pages=pages, dpi=200), tmp_path / "feed.tif")
+
+
+def test_batch_through_celery_postgres_and_s3(prod_settings, tmp_path, scans):
+    worker = start_worker(prod_settings, tmp_path, "w1")
+    try:
+        with TestClient(create_app(prod_settings)) as client:
+            files = [("files", (p.name, p.read_bytes())) for p in (scans["jpeg"], scans["pdf"])]
+            r = client.post("/api/v1/batches", files=files)
+            assert r.status_code == 202, r.text
+            done = wait_state(client, r.json()["id"])
+            assert done["state"] == "done", done
+            doc_id = done["files"][1]["document_id"]
+            pdf = client.get(f"/api/v1/documents/{doc_id}/pdf")
+            assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+            assert client.get("/api/v1/health").json()["checks"]["catalog"]["backend"] == "postgresql"
+        # the objects really are in the S3 server
+        rt = Runtime(prod_settings)
+        with rt.catalog.session() as s:
+            doc = s.get(Document, doc_id)
+        assert rt.store.exists(doc.pdf_sha256) and rt.store.exists(doc.source_sha256)
+        rt.close()
+    finally:
+        stop(worker)
+
+
+def test_worker_killed_mid_batch_finishes_with_every_page_exactly_once(prod_settings, tmp_path):
+    pages = 8
+    feed = small_feed(tmp_path, pages)
+    worker = start_worker(prod_settings, tmp_path, "doomed", concurrency=2)
+    rt = Runtime(prod_settings)
+    try:
+        with TestClient(create_app(prod_settings)) as client:
+            r = client.post("/api/v1/batches", files=[("files", ("feed.tif", feed.read_bytes()))])
+            batch_id = r.json()["id"]
+            sha = r.json()["files"][0]["sha256"]
+
+            def recorded():
+                with rt.catalog.session() as s:
+                    return s.scalar(select(func.count()).where(ScanPage.source_sha256 == sha))
+
+            deadline = time.monotonic() + 120
+            while recorded() < 2:
+                assert time.monotonic() < deadline, (tmp_path / "doomed.log").read_text()[-3000:]
+                time.sleep(0.2)
+            stop(worker, signal.SIGKILL)  # the whole worker, parent and children, mid-batch
+            assert recorded() < pages, "the batch finished before the kill: make the feed longer"
+            assert client.get(f"/api/v1/batches/{batch_id}").json()["state"] == "running"
+
+            worker = start_worker(prod_settings, tmp_path, "rescuer", concurrency=2)
+            done = wait_state(client, batch_id, timeout=300)
+            assert done["state"] == "done", done
+            with rt.catalog.session() as s:
+                numbers = s.scalars(select(ScanPage.number).where(ScanPage.source_sha256 == sha)).all()
+                docs = s.scalars(select(Document)).all()
+            assert sorted(numbers) == list(range(1, pages + 1))  # every page, exactly once
+            assert len(docs) == 1 and docs[0].page_count == pages
+            pdf_path = rt.store.copy_to(docs[0].pdf_sha256, tmp_path / "out.pdf")
+            with pikepdf.open(pdf_path) as pdf:
+                assert len(pdf.pages) == pages
+    finally:
+        stop(worker)
+        rt.close()
