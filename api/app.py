@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from api import problems
 from api.routes import batches, documents, health
-from ingest.runner import make_runner
+from ingest.runner import EmbeddedRunner, make_runner
 from ingest.runtime import Runtime
 from ingest.settings import Settings, get_settings
 
@@ -27,6 +27,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         rt.catalog  # migrate before the first request, not during it
+        if isinstance(runner, EmbeddedRunner):
+            runner.resume_unfinished()  # batches interrupted by a restart carry on
         yield
         runner.close()
         rt.close()

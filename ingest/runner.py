@@ -19,7 +19,7 @@ from sqlalchemy import select
 from ingest import pipeline
 from ingest.runtime import Runtime, runtime_for
 from ingest.settings import Settings
-from storage.catalog import BatchFile
+from storage.catalog import Batch, BatchFile
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class EmbeddedRunner:
         self._queue: queue.Queue[str] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._closing = threading.Event()
 
     @property
     def pool(self) -> ProcessPoolExecutor:
@@ -61,8 +62,11 @@ class EmbeddedRunner:
         self._queue.put(batch_id)
 
     def _loop(self) -> None:
-        while True:
-            batch_id = self._queue.get()
+        while not self._closing.is_set():
+            try:
+                batch_id = self._queue.get(timeout=0.5)
+            except queue.Empty:
+                continue
             try:
                 self.run(batch_id)
             except Exception:  # a runner thread must survive anything one batch does
@@ -92,8 +96,8 @@ class EmbeddedRunner:
             if not todo:
                 self._assemble(bf_id)
         pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+        while pending and not self._closing.is_set():
+            finished, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
             broken = False
             for fut in finished:
                 bf_id, n, attempt = futures.pop(fut)
@@ -140,11 +144,23 @@ class EmbeddedRunner:
                 self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
+    def resume_unfinished(self) -> int:
+        """Queue batches a previous process left queued or running (their finished pages are kept)."""
+        with self.rt.catalog.session() as session:
+            ids = list(session.scalars(select(Batch.id).where(Batch.state.in_(("queued", "running"))).order_by(Batch.created_at)))
+        for batch_id in ids:
+            self.submit(batch_id)
+        return len(ids)
+
     def close(self) -> None:
+        """Stop after the pages in flight; unfinished batches resume on the next start."""
+        self._closing.set()
         with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=True)
-                self._pool = None
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if self._thread is not None:
+            self._thread.join(timeout=30)
 
 
 class CeleryRunner:

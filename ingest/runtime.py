@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -34,9 +35,10 @@ class Runtime:
 
     @property
     def catalog(self) -> Catalog:
-        if self._catalog is None:
-            self._catalog = Catalog(self.settings.catalog_url)
-        return self._catalog
+        with _catalog_lock:  # API request threads and the runner thread may both ask first
+            if self._catalog is None:
+                self._catalog = Catalog(self.settings.catalog_url)
+            return self._catalog
 
     @cached_property
     def limits(self) -> Limits:
@@ -54,6 +56,7 @@ class Runtime:
 
 
 _runtimes: dict[str, Runtime] = {}
+_catalog_lock = threading.RLock()
 
 
 def runtime_for(settings: Settings) -> Runtime:

@@ -137,7 +137,7 @@ def test_worker_killed_mid_batch_finishes_with_every_page_exactly_once(prod_sett
             assert done["state"] == "done", done
             with rt.catalog.session() as s:
                 numbers = s.scalars(select(ScanPage.number).where(ScanPage.source_sha256 == sha)).all()
-                docs = s.scalars(select(Document)).all()
+                docs = s.scalars(select(Document).where(Document.source_sha256 == sha)).all()
             assert sorted(numbers) == list(range(1, pages + 1))  # every page, exactly once
             assert len(docs) == 1 and docs[0].page_count == pages
             pdf_path = rt.store.copy_to(docs[0].pdf_sha256, tmp_path / "out.pdf")
