@@ -30,7 +30,13 @@ def configure(s: Settings) -> None:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_track_started=True,
-        broker_transport_options={"visibility_timeout": s.broker_visibility_timeout},
+        # A dead worker's unacknowledged tasks return to the queue after the visibility timeout; sweep for
+        # them often enough that recovery takes about that long, not the 100 s kombu defaults to.
+        broker_transport_options={
+            "visibility_timeout": s.broker_visibility_timeout,
+            "unacked_restore_interval": max(1, min(10, s.broker_visibility_timeout // 3)),
+            "unacked_restore_throttle": 1,
+        },
         broker_connection_retry_on_startup=True,
         task_default_queue="sohoa",
         worker_hijack_root_logger=False,
