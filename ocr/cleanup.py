@@ -108,16 +108,23 @@ def remove_specks(binary: np.ndarray, max_area: int) -> np.ndarray:
 
 
 def is_blank(flat_dark_small: np.ndarray, options: CleanupOptions) -> tuple[bool, float]:
-    """Blank back side? Measured inside 6 % margins (edge shadows) on the darkest-channel image."""
+    """Blank back side? Measured inside 6 % margins on the darkest-channel image (seals and signatures count).
+
+    Marks touching the edge of that region are the scanner bed showing round a skewed sheet, edge shadows or
+    a fold crease across the page — never content — and are left out.
+    """
     h, w = flat_dark_small.shape
     my, mx = int(h * 0.06), int(w * 0.06)
     inner = flat_dark_small[my : h - my, mx : w - mx]
+    ih, iw = inner.shape
     ink = (inner < 150).astype(np.uint8)
-    n, _labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    marks = areas[(areas >= 4)]
+    _n, _labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    x, y, cw, ch, area = (stats[1:, i] for i in range(5))
+    inside = (x > 0) & (y > 0) & (x + cw < iw) & (y + ch < ih) & (area >= 4)
+    marks = area[inside]
     ratio = float(marks.sum()) / max(1, inner.size)
-    return (ratio < options.blank_ink_ratio and len(marks) < options.blank_min_marks) or ratio < options.blank_ink_ratio / 4, ratio
+    blank = ratio < options.blank_ink_ratio / 4 or (ratio < options.blank_ink_ratio and len(marks) < options.blank_min_marks)
+    return blank, ratio
 
 
 def _profile_score(ys: np.ndarray, xs: np.ndarray, angle_deg: float) -> float:
