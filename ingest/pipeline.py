@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -97,12 +98,29 @@ def file_job(rt: Runtime, batch_file_id: str) -> tuple[str, str, str]:
 
 
 def local_source(rt: Runtime, source_sha256: str) -> Path:
-    """The original file on local disk (copied once per machine from the object store)."""
+    """The original file on local disk: read in place from a local store, else copied once per machine."""
+    direct = rt.store.local_path(source_sha256)
+    if direct is not None:
+        return direct
     path = rt.settings.work_dir / "sources" / source_sha256
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         rt.store.copy_to(source_sha256, path)
     return path
+
+
+def prune_local_sources(rt: Runtime, max_age_s: float = 6 * 3600) -> None:
+    """Forget local copies of originals nobody has touched for a while (they can always be fetched again)."""
+    folder = rt.settings.work_dir / "sources"
+    if not folder.exists():
+        return
+    cutoff = time.time() - max_age_s
+    for entry in os.scandir(folder):
+        try:
+            if entry.stat().st_atime < cutoff and entry.stat().st_mtime < cutoff:
+                os.unlink(entry.path)
+        except OSError:
+            pass
 
 
 def ocr_page(rt: Runtime, source_sha256: str, kind: str, mime: str, number: int) -> PageRecord:
@@ -212,6 +230,7 @@ def assemble(rt: Runtime, batch_file_id: str) -> str | None:
         existing = session.scalar(select(Document).where(Document.source_sha256 == bf.source_sha256))
     if len(pages) < bf.page_count:
         return None  # not all pages are done yet; the last page to finish calls us again
+    prune_local_sources(rt)
     if existing is not None:
         _finish_file(rt, batch_file_id, "duplicate", document_id=existing.id)
         return existing.id

@@ -43,9 +43,6 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(2 * 1024**3, description="Largest accepted file")
     max_page_pixels: int = Field(120_000_000, description="Largest page (pixels) before it is refused")
     max_pages: int = Field(2000, description="Most pages one file may have")
-    existing_text: Literal["redo", "keep"] = Field(
-        "redo", description="PDF pages that already carry text: redo OCR, or keep their text"
-    )
     host: str = Field("127.0.0.1", description="API bind address")
     port: int = Field(8000, description="API port")
 

@@ -221,14 +221,3 @@ def _render_pdf_page(path: Path, index: int, limits: Limits) -> tuple[np.ndarray
         raise InputError(f"page {index + 1} cannot be rendered")
     _check_size(arr.shape[1], arr.shape[0], limits, f"page {index + 1}: ")
     return arr, dpi
-
-
-def pdf_page_text(path: Path, index: int) -> str:
-    """Text a PDF page already carries (for the ``keep`` policy and for triage)."""
-    proc = subprocess.run(
-        ["pdftotext", "-layout", "-f", str(index + 1), "-l", str(index + 1), "-enc", "UTF-8", str(path), "-"],
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    return proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else ""

@@ -87,6 +87,10 @@ class ObjectStore(ABC):
     @abstractmethod
     def iter_objects(self) -> Iterator[StoredObject]: ...
 
+    def local_path(self, sha256: str) -> Path | None:
+        """A path to read the object from directly, when the store is on this machine; else None."""
+        return None
+
     def get_bytes(self, sha256: str) -> bytes:
         with self.open(sha256) as f:
             return f.read()
@@ -153,6 +157,10 @@ class FsObjectStore(ObjectStore):
 
     def exists(self, sha256: str) -> bool:
         return self._path(sha256).exists()
+
+    def local_path(self, sha256: str) -> Path | None:
+        path = self._path(sha256)
+        return path if path.exists() else None
 
     def stat(self, sha256: str) -> StoredObject:
         target = self._path(sha256)

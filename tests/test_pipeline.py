@@ -161,3 +161,24 @@ def test_page_images_keep_colour_at_200_dpi_and_are_upright(rt, tmp_path):
     listing = subprocess.run(["pdfimages", "-list", str(pdf_path)], capture_output=True, text=True, check=True).stdout
     row = listing.splitlines()[2].split()
     assert row[5] == "rgb" and int(row[12]) >= 199  # colour, x-ppi
+
+
+def test_pdf_that_already_has_a_text_layer_is_recognised_again_not_doubled(rt, scans, tmp_path):
+    from ingest.settings import Settings
+
+    first = digitize(rt, [scans["pdf"]])
+    searchable, _doc = stored_pdf(rt, first["files"][0]["document_id"], tmp_path)
+    assert pdftotext(searchable).strip()  # it has a text layer
+    rt2 = Runtime(Settings(data_dir=tmp_path / "again", jobs=2))
+    second = digitize(rt2, [searchable])
+    assert second["state"] == "done"
+    again, _doc2 = stored_pdf(rt2, second["files"][0]["document_id"], tmp_path)
+    old, new = pdftotext(searchable), pdftotext(again)
+    assert abs(len(new) - len(old)) < 0.1 * len(old)  # the old invisible text was not kept beside the new
+    with rt.catalog.session() as s1, rt2.catalog.session() as s2:
+        t1 = [p.text for p in s1.scalars(select(ScanPage).order_by(ScanPage.number))]
+        t2 = [p.text for p in s2.scalars(select(ScanPage).order_by(ScanPage.number))]
+    from rapidfuzz.distance import Levenshtein
+
+    assert all(Levenshtein.normalized_distance(a, b) < 0.05 for a, b in zip(t1, t2))
+    rt2.close()
