@@ -225,9 +225,11 @@ def _header(c: _Canvas, rng: random.Random, meta: dict, agency_lines: list[str],
     col_r = c.right - c.mm(rng.uniform(47, 52))
     y = c.top
     lh = c.line_height(pt)
-    for i, line in enumerate(agency_lines):
-        c.centred("agency", col_l, y, line, pt - (0.5 if i == 0 else 0), 0 if i == 0 and len(agency_lines) > 1 else 1)
-        y += lh
+    for i, name in enumerate(agency_lines):
+        size, style = pt - (0.5 if i == 0 else 0), 0 if i == 0 and len(agency_lines) > 1 else 1
+        for line in c.wrap(name, size, c.mm(72), style):  # a long agency name wraps inside its column
+            c.centred("agency", col_l, y, line, size, style)
+            y += lh
     c.rule(col_l, y + lh * 0.05, c.mm(rng.uniform(14, 22)))
     y_num = y + lh * 0.6
     c.centred("agency", col_l, y_num, f"Số: {number}", pt)
@@ -348,7 +350,7 @@ def _compose(rng: random.Random, c: _Canvas, kind: str, page_no: int, pages: int
                     y += c.mm(2)
                     for cc in rng.sample(CAN_CU, rng.randint(2, 3)):
                         y = c.paragraph("body", y, cc, pt, style=2, justify=False)
-                    y += c.centred("body2", c.w / 2, y, "QUYẾT ĐỊNH:", pt, 1)
+                    y += c.centred("body", c.w / 2, y, "QUYẾT ĐỊNH:", pt, 1)
     limit = c.h * (0.68 if last else 0.9)
     if kind != "giay_chung_nhan" or not first:
         y = _body(c, rng, y, kind, limit)

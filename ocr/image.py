@@ -7,6 +7,7 @@ Pages are decoded one at a time so a 500-page PDF never sits in memory whole.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import warnings
 from dataclasses import dataclass
@@ -119,6 +120,10 @@ def _image_page_count(path: Path, kind: str, limits: Limits) -> int:
 
 def _decode_image_page(path: Path, index: int, limits: Limits) -> tuple[np.ndarray, float]:
     img = _open_image(path, limits)
+    if img.format in ("JPEG", "PNG") and index == 0:
+        fast = _decode_with_opencv(path, img, limits)
+        if fast is not None:
+            return fast
     with img:
         try:
             if index:
@@ -135,6 +140,28 @@ def _decode_image_page(path: Path, index: int, limits: Limits) -> tuple[np.ndarr
             raise InputError(f"page {index + 1} is corrupt or truncated: {exc}") from None
     arr = np.asarray(rgb)
     return cv2.cvtColor(arr, cv2.COLOR_RGB2BGR), dpi or _guess_dpi(arr.shape[1], arr.shape[0])
+
+
+def _decode_with_opencv(path: Path, img: Image.Image, limits: Limits) -> tuple[np.ndarray, float] | None:
+    """JPEG and PNG through OpenCV: about twice as fast as Pillow and no RGB→BGR copy.
+
+    OpenCV decodes a truncated JPEG into a grey-bottomed page without complaint, so a JPEG must end with
+    its EOI marker; anything OpenCV cannot decode falls back to Pillow, whose errors say what is wrong.
+    """
+    with img:
+        _check_size(img.width, img.height, limits)
+        dpi = _image_dpi(img)
+        fmt = img.format
+    if fmt == "JPEG":
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 4096))
+            if b"\xff\xd9" not in f.read():
+                raise InputError("page 1 is corrupt or truncated: the JPEG data ends early")
+    arr = cv2.imread(str(path), cv2.IMREAD_COLOR)  # applies the EXIF orientation, like exif_transpose
+    if arr is None:
+        return None
+    return arr, dpi or _guess_dpi(arr.shape[1], arr.shape[0])
 
 
 def _image_dpi(img: Image.Image) -> float | None:

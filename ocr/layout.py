@@ -3,7 +3,7 @@
 Tesseract reads blocks in the order it finds them, and sometimes glues the left and right header columns
 into one line ("UBND TỈNH AN GIANG   CỘNG HÒA XÃ HỘI ..."). A clerk reads the agency block (left) before
 the national motto (right), and ``Nơi nhận`` (bottom left) before the signer block (bottom right). We cut
-lines at wide gaps, regroup the pieces into column blocks, and read blocks band by band, left to right.
+lines at wide gaps, regroup the pieces into column regions, and read regions band by band, left to right.
 """
 
 from __future__ import annotations
@@ -57,6 +57,10 @@ class _Segment:
     def bottom(self) -> int:
         return max(w.bottom for w in self.words)
 
+    @property
+    def centre(self) -> float:
+        return (self.top + self.bottom) / 2
+
     def text(self) -> str:
         return " ".join(w.text for w in self.words)
 
@@ -87,7 +91,9 @@ def _segments(words: list[Word]) -> list[_Segment]:
     for w in words:
         lines.setdefault((w.block, w.par, w.line), []).append(w)
     heights = [w.height for w in words if w.height > 0]
-    gap_limit = 3.0 * (median(heights) if heights else 20)
+    # Word spaces are well under a word's height even in justified lines; the gutter between the Decree 30
+    # header columns (or between Nơi nhận and the signer) is wider.
+    gap_limit = 1.3 * (median(heights) if heights else 20)
     segments: list[_Segment] = []
     for (block, _par, _line), line_words in lines.items():
         line_words.sort(key=lambda w: w.left)
@@ -101,24 +107,29 @@ def _segments(words: list[Word]) -> list[_Segment]:
     return segments
 
 
-def _blocks(segments: list[_Segment]) -> list[_Block]:
-    """Tesseract's blocks, each split into columns where its lines were cut at a wide gap."""
-    by_block: dict[int, list[_Segment]] = {}
-    for s in segments:
-        by_block.setdefault(s.block, []).append(s)
-    blocks: list[_Block] = []
-    for segs in by_block.values():
-        segs.sort(key=lambda s: s.left)
-        columns: list[_Block] = []
-        for s in segs:
-            for col in columns:
-                if s.left < col.right and s.right > col.left:  # overlaps horizontally: same column
-                    col.segments.append(s)
-                    break
-            else:
-                columns.append(_Block([s]))
-        blocks.extend(columns)
-    return blocks
+def _merge_regions(blocks: list[_Block], line_height: float) -> list[_Block]:
+    """Join pieces of lines stacked closely on top of each other with a similar horizontal extent.
+
+    Tesseract's own blocks are not used: it often puts both header columns, or the title and the date, in
+    one block. Regions grow line by line instead; pieces of very different widths (a narrow header column
+    above the full-width body) stay apart, and a region never grows over a column standing beside it.
+    """
+    regions: list[_Block] = []
+    for b in sorted(blocks, key=lambda b: b.top):
+        for r in regions:
+            overlap = min(r.right, b.right) - max(r.left, b.left)
+            narrow, wide = sorted((r.right - r.left, b.right - b.left))
+            gap = b.top - r.bottom
+            if not (overlap >= 0.5 * narrow and narrow >= 0.35 * wide and -line_height < gap < 2.0 * line_height):
+                continue
+            left, right, top, bottom = min(r.left, b.left), max(r.right, b.right), r.top, max(r.bottom, b.bottom)
+            if any(o is not r and o.left < right and o.right > left and o.top < bottom and o.bottom > top for o in regions):
+                continue  # the merged region would reach over a column beside it
+            r.segments.extend(b.segments)
+            break
+        else:
+            regions.append(_Block(list(b.segments)))
+    return regions
 
 
 def _bands(blocks: list[_Block]) -> list[list[_Block]]:
@@ -150,16 +161,31 @@ def _columns(band: list[_Block]) -> list[list[_Block]]:
     return sorted(columns, key=lambda c: min(x.left for x in c))
 
 
+def _rows(segments: list[_Segment], line_height: float) -> list[list[_Segment]]:
+    """Segments of one column in lines: same line when their centres are within half a line."""
+    rows: list[list[_Segment]] = []
+    for s in sorted(segments, key=lambda s: (s.top + s.bottom) / 2):
+        centre = (s.top + s.bottom) / 2
+        if rows and abs(centre - rows[-1][0].centre) < 0.5 * line_height:
+            rows[-1].append(s)
+        else:
+            rows.append([s])
+    return [sorted(r, key=lambda s: s.left) for r in rows]
+
+
 def ordered_lines(words: list[Word]) -> list[list[Word]]:
     """The page's lines (as word lists) in reading order."""
     if not words:
         return []
+    heights = [w.height for w in words if w.height > 0]
+    line_height = median(heights) if heights else 20
     out: list[list[Word]] = []
-    for band in _bands(_blocks(_segments(words))):
+    regions = _merge_regions([_Block([seg]) for seg in _segments(words)], line_height)
+    for band in _bands(regions):
         for column in _columns(band):
             segs = [s for b in sorted(column, key=lambda b: b.top) for s in b.segments]
-            segs.sort(key=lambda s: (s.top + s.bottom) / 2)
-            out.extend(s.words for s in segs)
+            for row in _rows(segs, line_height):
+                out.append([w for s in row for w in s.words])
     return out
 
 

