@@ -20,7 +20,7 @@ from ingest.settings import get_settings, settings_table
 from ingest.status import batch_status
 
 app = typer.Typer(help="sohoa — digitize Vietnamese administrative paper into searchable PDFs.", no_args_is_help=True)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # messages stay on one line: greppable in logs
 SCAN_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".pdf"}
 
 
