@@ -139,15 +139,15 @@ def ocr_page(rt: Runtime, source_sha256: str, kind: str, mime: str, number: int)
         page = clean_page(bgr, dpi, rt.cleanup_options)
         del bgr
         rec.rotation, rec.skew_deg = page.rotation, round(page.skew_deg, 3)
-        image: PageImage = encode_page_image(page.colour, dpi, work / "page.jpg", min_dpi=s.output_dpi)
+        image: PageImage = encode_page_image(page.colour, page.colour_dpi, work / "page.jpg", min_dpi=s.output_dpi)
         rec.width_px, rec.height_px, rec.dpi = image.width_px, image.height_px, image.dpi
         rec.image_sha256 = rt.store.put_file(image.path, content_type="image/jpeg").sha256
         if page.blank:
             rec.status = "blank"
             return rec
         ocr_img, ocr_dpi = _ocr_image(page.ocr, dpi, s.ocr_dpi)
-        ocr_path = work / "ocr.png"
-        cv2.imwrite(str(ocr_path), ocr_img, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        ocr_path = work / "ocr.pbm"  # 1-bit, uncompressed: ~6× faster to write than PNG, and Tesseract reads it
+        cv2.imwrite(str(ocr_path), ocr_img)
         try:
             result = recognize(
                 ocr_path,

@@ -47,7 +47,7 @@ class Runtime:
 
     @cached_property
     def cleanup_options(self) -> CleanupOptions:
-        return CleanupOptions(tesseract_cmd=self.settings.tesseract_cmd)
+        return CleanupOptions(tesseract_cmd=self.settings.tesseract_cmd, output_dpi=self.settings.output_dpi)
 
     def close(self) -> None:
         if self._catalog is not None:

@@ -35,11 +35,13 @@ class CleanupOptions:
     blank_ink_ratio: float = 0.0004
     blank_min_marks: int = 6  # …and fewer than this many character-sized marks
     orientation_margin: float = 0.12  # |log asymmetry| below this is "unsure": ask Tesseract OSD
+    output_dpi: float | None = None  # resolution of the stored colour image (None: the scan's own)
 
 
 @dataclass(frozen=True)
 class CleanPage:
-    colour: np.ndarray
+    colour: np.ndarray  # upright, straight, at colour_dpi: the image that goes into the PDF
+    colour_dpi: float
     ocr: np.ndarray
     rotation: int  # clockwise rotation the scan had (0/90/180/270); it was undone
     skew_deg: float  # counter-clockwise skew the scan had; it was undone
@@ -307,11 +309,38 @@ def clean_page(bgr: np.ndarray, dpi: float, options: CleanupOptions = CleanupOpt
         if not options.deskew:
             skew = 0.0
 
-    colour = cv2.rotate(bgr, _UNDO[rotation]) if rotation else bgr
-    if abs(skew) >= 0.1:
-        colour = rotate_bound(colour, -skew, _paper_colour(colour))
-    grey = suppress_colour_ink(colour) if options.suppress_colour else cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY)
+    upright = cv2.rotate(bgr, _UNDO[rotation]) if rotation else bgr
+    straight = abs(skew) < 0.1
+    grey = suppress_colour_ink(upright) if options.suppress_colour else cv2.cvtColor(upright, cv2.COLOR_BGR2GRAY)
+    if not straight:
+        grey = rotate_bound(grey, -skew, 255)
     ocr = binarize(flatten_illumination(grey, dpi))
     ocr = remove_specks(ocr, max_area=max(2, int((dpi / 300.0) ** 2 * 6)))
-    return CleanPage(colour=colour, ocr=ocr, rotation=rotation, skew_deg=skew, orientation_method=method,
-                     orientation_confidence=round(conf, 3), blank=blank, ink_ratio=round(ratio, 6))
+    colour, colour_dpi = _output_colour(upright, dpi, 0.0 if straight else skew, options.output_dpi)
+    return CleanPage(colour=colour, colour_dpi=colour_dpi, ocr=ocr, rotation=rotation, skew_deg=skew,
+                     orientation_method=method, orientation_confidence=round(conf, 3), blank=blank,
+                     ink_ratio=round(ratio, 6))
+
+
+def _output_colour(upright: np.ndarray, dpi: float, skew: float, output_dpi: float | None) -> tuple[np.ndarray, float]:
+    """The stored colour image: straightened and brought down to ``output_dpi`` in one resampling.
+
+    Never upsampled. One affine warp does rotation and scaling together, which costs less than a
+    full-resolution rotation followed by a resize and blurs the page once instead of twice.
+    """
+    scale = min(1.0, output_dpi / dpi) if output_dpi else 1.0
+    if scale > 0.99:
+        scale = 1.0
+    h, w = upright.shape[:2]
+    out_w, out_h = max(1, round(w * scale)), max(1, round(h * scale))
+    if not skew:
+        if scale == 1.0:
+            return upright, dpi
+        return cv2.resize(upright, (out_w, out_h), interpolation=cv2.INTER_AREA), dpi * scale
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), -skew, scale)
+    m[0, 2] += out_w / 2 - w / 2
+    m[1, 2] += out_h / 2 - h / 2
+    fill = _paper_colour(upright)
+    out = cv2.warpAffine(upright, m, (out_w, out_h), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+    return out, dpi * scale
