@@ -325,7 +325,7 @@ def _compose(rng: random.Random, c: _Canvas, kind: str, page_no: int, pages: int
                 vv = c.wrap(f"V/v {meta['subject']}", pt - 1, c.mm(70))
             y = _header(c, rng, meta, agency, meta["number"], vv)
             if kind == "cong_van":
-                y += c.centred("title", c.w / 2, y, f"Kính gửi: Ủy ban nhân dân các huyện, thị xã, thành phố", pt)
+                y += c.centred("title", c.w / 2, y, "Kính gửi: Ủy ban nhân dân các huyện, thị xã, thành phố", pt)
                 y += c.mm(3)
             elif kind == "giay_chung_nhan":
                 y += c.centred("title", c.w / 2, y, "GIẤY CHỨNG NHẬN ĐĂNG KÝ HỘ KINH DOANH", pt + 1.5, 1)

@@ -8,6 +8,7 @@ lines at wide gaps, regroup the pieces into column regions, and read regions ban
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from statistics import median
 
@@ -33,57 +34,54 @@ class Word:
         return self.top + self.height
 
 
-@dataclass
-class _Segment:
-    """A run of words on one text line with no wide gap inside."""
+class _Box(ABC):
+    """The bounding box of the parts a piece of layout is made of (words, or line pieces)."""
 
-    words: list[Word]
-    block: int
-    side: int = 0  # which column of its Tesseract block this piece belongs to
+    @abstractmethod
+    def parts(self) -> list: ...
 
     @property
     def left(self) -> int:
-        return min(w.left for w in self.words)
+        return min(p.left for p in self.parts())
 
     @property
     def right(self) -> int:
-        return max(w.right for w in self.words)
+        return max(p.right for p in self.parts())
 
     @property
     def top(self) -> int:
-        return min(w.top for w in self.words)
+        return min(p.top for p in self.parts())
 
     @property
     def bottom(self) -> int:
-        return max(w.bottom for w in self.words)
+        return max(p.bottom for p in self.parts())
 
     @property
     def centre(self) -> float:
         return (self.top + self.bottom) / 2
+
+
+@dataclass
+class _Segment(_Box):
+    """A run of words on one text line with no wide gap inside."""
+
+    words: list[Word]
+
+    def parts(self) -> list[Word]:
+        return self.words
 
     def text(self) -> str:
         return " ".join(w.text for w in self.words)
 
 
 @dataclass
-class _Block:
+class _Block(_Box):
+    """Line pieces that belong together: one column of text."""
+
     segments: list[_Segment] = field(default_factory=list)
 
-    @property
-    def left(self) -> int:
-        return min(s.left for s in self.segments)
-
-    @property
-    def right(self) -> int:
-        return max(s.right for s in self.segments)
-
-    @property
-    def top(self) -> int:
-        return min(s.top for s in self.segments)
-
-    @property
-    def bottom(self) -> int:
-        return max(s.bottom for s in self.segments)
+    def parts(self) -> list[_Segment]:
+        return self.segments
 
 
 def _segments(words: list[Word]) -> list[_Segment]:
@@ -95,15 +93,15 @@ def _segments(words: list[Word]) -> list[_Segment]:
     # header columns (or between Nơi nhận and the signer) is wider.
     gap_limit = 1.3 * (median(heights) if heights else 20)
     segments: list[_Segment] = []
-    for (block, _par, _line), line_words in lines.items():
+    for line_words in lines.values():
         line_words.sort(key=lambda w: w.left)
         current = [line_words[0]]
         for w in line_words[1:]:
             if w.left - current[-1].right > gap_limit:
-                segments.append(_Segment(current, block))
+                segments.append(_Segment(current))
                 current = []
             current.append(w)
-        segments.append(_Segment(current, block))
+        segments.append(_Segment(current))
     return segments
 
 

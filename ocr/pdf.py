@@ -5,9 +5,8 @@ Form XObject over our own JPEG, stretched to the page box, so selection, copy an
 words whatever resolution the OCR image was declared at. JPEGs are embedded as written (DCTDecode, no
 re-encoding). PDF/A-2b adds XMP identification and an sRGB output intent, all done with pikepdf.
 
-Memory stays bounded for long documents: pages are built in parts of at most ``_PART_PAGES`` pages /
-``_PART_BYTES`` bytes of JPEG, each part saved to a temporary file; the parts are then joined, and qpdf
-copies their image streams from disk while it writes the result instead of holding them all in memory.
+Memory stays flat for long documents: the JPEGs are written to a skeleton PDF on disk first, and qpdf
+copies them from there while it writes the result (see build_pdf).
 """
 
 from __future__ import annotations
@@ -36,8 +35,6 @@ MIN_JPEG_QUALITY = 45  # floor when a very noisy page is brought under the size 
 MAX_KB_PER_A4 = 480  # size budget, scaled by the page's area
 _A4_SQIN = (210 / 25.4) * (297 / 25.4)
 
-_PART_PAGES = 64
-_PART_BYTES = 64 << 20
 _PRODUCER = f"sohoa (pikepdf {pikepdf.__version__})"
 
 
@@ -145,178 +142,193 @@ class _JpegInfo:
     height: int
     components: int
     precision: int
-    adobe: bool
 
 
-def _jpeg_info(path: Path) -> _JpegInfo:
+def _jpeg_info(f, path: Path) -> _JpegInfo:
     """Size and colour components from the JPEG's frame header, reading only the marker segments."""
-    with open(path, "rb") as f:
-        if f.read(2) != b"\xff\xd8":
-            raise ValueError(f"{path} is not a JPEG")
-        adobe = False
-        while True:
-            b = f.read(1)
-            if not b:
-                break
-            if b != b"\xff":
-                continue
+    if f.read(2) != b"\xff\xd8":
+        raise ValueError(f"{path} is not a JPEG")
+    while True:
+        b = f.read(1)
+        if not b:
+            break
+        if b != b"\xff":
+            continue
+        marker = f.read(1)
+        while marker == b"\xff":
             marker = f.read(1)
-            while marker == b"\xff":
-                marker = f.read(1)
-            if not marker:
+        if not marker:
+            break
+        m = marker[0]
+        if m in (0x01, *range(0xD0, 0xD8)):  # TEM, RSTn: no length
+            continue
+        if m == 0xD9 or m == 0xDA:  # EOI, or SOS before any frame header
+            break
+        seg = f.read(2)
+        if len(seg) < 2:
+            break
+        length = int.from_bytes(seg, "big")
+        body = f.read(max(0, length - 2))
+        if m in (0xC0, 0xC1, 0xC2):
+            if len(body) < 6:
                 break
-            m = marker[0]
-            if m in (0x01, *range(0xD0, 0xD8)):  # TEM, RSTn: no length
-                continue
-            if m == 0xD9 or m == 0xDA:  # EOI, or SOS before any frame header
-                break
-            seg = f.read(2)
-            if len(seg) < 2:
-                break
-            length = int.from_bytes(seg, "big")
-            body = f.read(max(0, length - 2))
-            if m == 0xEE and body[:5] == b"Adobe":
-                adobe = True
-            if m in (0xC0, 0xC1, 0xC2):
-                if len(body) < 6:
-                    break
-                return _JpegInfo(width=int.from_bytes(body[3:5], "big"), height=int.from_bytes(body[1:3], "big"),
-                                 components=body[5], precision=body[0], adobe=adobe)
-            if 0xC3 <= m <= 0xCF and m not in (0xC4, 0xC8, 0xCC):
-                raise ValueError(f"{path}: lossless/arithmetic JPEG (SOF{m - 0xC0}) cannot go into a PDF as is")
+            return _JpegInfo(width=int.from_bytes(body[3:5], "big"), height=int.from_bytes(body[1:3], "big"),
+                             components=body[5], precision=body[0])
+        if 0xC3 <= m <= 0xCF and m not in (0xC4, 0xC8, 0xCC):
+            raise ValueError(f"{path}: lossless/arithmetic JPEG (SOF{m - 0xC0}) cannot go into a PDF as is")
     raise ValueError(f"{path}: no JPEG frame header found")
 
 
 # --- document ------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Placed:
+    text_layer: Path | None
+    width_pt: float
+    height_pt: float
+
+
 def build_pdf(pages: Iterable[PdfPage], out: Path, metadata: PdfMetadata, *, pdfa: bool = False) -> int:
-    """Write the document atomically (temporary file, then rename); return its page count."""
+    """Write the document atomically (temporary file, then rename); return its page count.
+
+    Two passes keep memory flat however many pages there are. First the pages and their JPEGs are written
+    straight to a skeleton PDF on disk, one file at a time. pikepdf then opens the skeleton (reading
+    streams lazily), grafts the text layers, adds the metadata and saves: qpdf copies each JPEG from the
+    skeleton to the output as it writes, so none is held for long. (pikepdf copies foreign objects into
+    memory at once, which is why the images are not copied in from per-page or per-part PDFs.)
+    """
     out = Path(out)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    parts: list[Path] = []
-    sources: list[pikepdf.Pdf] = []
-    part = _Part()
-    doc: pikepdf.Pdf | None = None
-    count = 0
     try:
-        for page in pages:
-            part.add(page)
-            count += 1
-            if part.pages >= _PART_PAGES or part.image_bytes >= _PART_BYTES:
-                parts.append(part.save(work / f"part{len(parts)}.pdf"))
-                part = _Part()
-        if count == 0:
-            raise ValueError("a PDF needs at least one page")
-        if not parts:
-            doc, part = part.pdf, None
-        else:
-            if part.pages:
-                parts.append(part.save(work / f"part{len(parts)}.pdf"))
-            part = None
-            doc = pikepdf.new()
-            for p in parts:
-                src = pikepdf.open(p)
-                sources.append(src)
-                doc.pages.extend(src.pages)  # stream data stays in the part files until the final save
-        _metadata(doc, metadata, pdfa)
-        if pdfa:
-            _output_intent(doc)
-        tmp = work / "out.pdf"
-        doc.save(tmp, min_version="1.7" if pdfa else "1.4", compress_streams=True,
-                 object_stream_mode=pikepdf.ObjectStreamMode.generate, fix_metadata_version=True, deterministic_id=True)
+        skeleton = work / "skeleton.pdf"
+        placed = _write_skeleton(pages, skeleton)
+        with pikepdf.open(skeleton) as doc:
+            fonts: dict[str, pikepdf.Object] = {}  # Tesseract's font is the same on every page: embed it once
+            for page, p in zip(doc.pages, placed):
+                content = f"q {_n(p.width_pt)} 0 0 {_n(p.height_pt)} 0 0 cm /Im0 Do Q\n"
+                if p.text_layer is not None:
+                    form, (x0, y0, x1, y1) = _text_form(doc, Path(p.text_layer), fonts)
+                    sx, sy = p.width_pt / (x1 - x0), p.height_pt / (y1 - y0)
+                    page.obj.Resources.XObject.OCR0 = form
+                    content += f"q {_n(sx)} 0 0 {_n(sy)} {_n(-x0 * sx)} {_n(-y0 * sy)} cm /OCR0 Do Q\n"
+                page.obj.Contents = doc.make_stream(content.encode("ascii"))
+            _metadata(doc, metadata, pdfa)
+            if pdfa:
+                _output_intent(doc)
+            tmp = work / "out.pdf"
+            doc.save(tmp, min_version="1.7" if pdfa else "1.4", compress_streams=True,
+                     object_stream_mode=pikepdf.ObjectStreamMode.generate, fix_metadata_version=True,
+                     deterministic_id=True)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)
     finally:
-        if part is not None:
-            part.close()
-        if doc is not None:
-            doc.close()
-        for src in sources:
-            src.close()
         shutil.rmtree(work, ignore_errors=True)
-    return count
+    return len(placed)
 
 
-class _Part:
-    """Up to ``_PART_PAGES`` pages, built in memory."""
+def _n(v: float) -> str:
+    """A PDF number: at most 6 decimals, no exponent, no '-0'."""
+    s = f"{v:.6f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
 
-    def __init__(self) -> None:
-        self.pdf = pikepdf.new()
-        self.pages = 0
-        self.image_bytes = 0
-        self._fonts: dict[str, pikepdf.Object] = {}  # Tesseract's font is the same on every page: embed it once
 
-    def add(self, page: PdfPage) -> None:
-        img = page.image
-        if not img.dpi or img.dpi <= 0:
-            raise ValueError(f"{img.path}: invalid resolution {img.dpi!r}")
-        info = _jpeg_info(img.path)
-        if (info.width, info.height) != (img.width_px, img.height_px):
-            raise ValueError(f"{img.path} is {info.width}×{info.height} px, not {img.width_px}×{img.height_px}")
-        if info.components not in (1, 3) or info.precision != 8:
-            raise ValueError(f"{img.path}: only 8-bit grey or colour JPEGs go into the PDF")
-        w_pt, h_pt = img.width_px / img.dpi * 72.0, img.height_px / img.dpi * 72.0
-        data = Path(img.path).read_bytes()
-        self.image_bytes += len(data)
-        image = self.pdf.make_stream(data, Type=Name.XObject, Subtype=Name.Image, Width=info.width, Height=info.height,
-                                     ColorSpace=Name.DeviceGray if info.components == 1 else Name.DeviceRGB,
-                                     BitsPerComponent=8, Filter=Name.DCTDecode)
-        xobjects = Dictionary(Im0=image)
-        content = f"q {w_pt:.4f} 0 0 {h_pt:.4f} 0 0 cm /Im0 Do Q\n"
-        if page.text_layer is not None:
-            form, (x0, y0, x1, y1) = self._text_form(Path(page.text_layer))
-            sx, sy = w_pt / (x1 - x0), h_pt / (y1 - y0)
-            xobjects.OCR0 = form
-            content += f"q {sx:.6f} 0 0 {sy:.6f} {-x0 * sx:.4f} {-y0 * sy:.4f} cm /OCR0 Do Q\n"
-        new = self.pdf.add_blank_page(page_size=(round(w_pt, 4), round(h_pt, 4)))
-        new.obj.Resources = Dictionary(XObject=xobjects)
-        new.obj.Contents = self.pdf.make_stream(content.encode("ascii"))
-        self.pages += 1
+def _write_skeleton(pages: Iterable[PdfPage], path: Path) -> list[_Placed]:
+    """Pages that only show their image, written by hand: each JPEG is copied from its file as it is."""
+    placed: list[_Placed] = []
+    offsets: list[int] = [0, 0, 0]  # object 0 (free), 1 catalog, 2 page tree: filled in at the end
+    page_objects: list[int] = []
+    with open(path, "wb") as f:
+        f.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+        for page in pages:
+            img = page.image
+            if not img.dpi or img.dpi <= 0:
+                raise ValueError(f"{img.path}: invalid resolution {img.dpi!r}")
+            with open(img.path, "rb") as jpeg:
+                info = _jpeg_info(jpeg, img.path)
+                if (info.width, info.height) != (img.width_px, img.height_px):
+                    raise ValueError(f"{img.path} is {info.width}×{info.height} px, not {img.width_px}×{img.height_px}")
+                if info.components not in (1, 3) or info.precision != 8:
+                    raise ValueError(f"{img.path}: only 8-bit grey or colour JPEGs go into the PDF")
+                size = os.fstat(jpeg.fileno()).st_size
+                jpeg.seek(0)
+                image_num = len(offsets)
+                offsets.append(f.tell())
+                space = b"/DeviceGray" if info.components == 1 else b"/DeviceRGB"
+                f.write(b"%d 0 obj\n<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s "
+                        b"/BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n"
+                        % (image_num, info.width, info.height, space, size))
+                copied = _copy(jpeg, f, size)
+                if copied != size:
+                    raise ValueError(f"{img.path} changed while it was being read")
+                f.write(b"\nendstream\nendobj\n")
+            w_pt, h_pt = img.width_px / img.dpi * 72.0, img.height_px / img.dpi * 72.0
+            page_num = len(offsets)
+            offsets.append(f.tell())
+            f.write(b"%d 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %s %s] /Resources << /XObject "
+                    b"<< /Im0 %d 0 R >> >> >>\nendobj\n" % (page_num, _n(w_pt).encode(), _n(h_pt).encode(), image_num))
+            page_objects.append(page_num)
+            placed.append(_Placed(page.text_layer, float(_n(w_pt)), float(_n(h_pt))))
+        if not placed:
+            raise ValueError("a PDF needs at least one page")
+        offsets[2] = f.tell()
+        kids = b" ".join(b"%d 0 R" % n for n in page_objects)
+        f.write(b"2 0 obj\n<< /Type /Pages /Kids [%s] /Count %d >>\nendobj\n" % (kids, len(page_objects)))
+        offsets[1] = f.tell()
+        f.write(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
+        xref = f.tell()
+        f.write(b"xref\n0 %d\n0000000000 65535 f \n" % len(offsets))
+        f.write(b"".join(b"%010d 00000 n \n" % o for o in offsets[1:]))
+        f.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offsets), xref))
+    return placed
 
-    def _text_form(self, path: Path) -> tuple[pikepdf.Object, tuple[float, float, float, float]]:
-        """The text page as a Form XObject whose objects all live in this PDF (the source is closed after)."""
-        with pikepdf.open(path) as src:
-            if len(src.pages) != 1:
-                raise ValueError(f"{path}: a text layer has one page, this one has {len(src.pages)}")
-            sp = src.pages[0]
-            x0, y0, x1, y1 = (float(v) for v in sp.mediabox)
-            if x1 - x0 <= 0 or y1 - y0 <= 0:
-                raise ValueError(f"{path}: empty MediaBox")
-            contents = sp.obj.get("/Contents")
-            if contents is None:
-                data = b""
-            elif isinstance(contents, Array):
-                data = b"\n".join(c.read_bytes() for c in contents)
+
+def _copy(src, dst, size: int) -> int:
+    done = 0
+    while done < size:
+        chunk = src.read(min(1 << 20, size - done))
+        if not chunk:
+            break
+        dst.write(chunk)
+        done += len(chunk)
+    return done
+
+
+def _text_form(doc: pikepdf.Pdf, path: Path, fonts: dict) -> tuple[pikepdf.Object, tuple[float, float, float, float]]:
+    """The text page as a Form XObject in ``doc`` (pikepdf copies foreign objects at once: the source closes)."""
+    with pikepdf.open(path) as src:
+        if len(src.pages) != 1:
+            raise ValueError(f"{path}: a text layer has one page, this one has {len(src.pages)}")
+        sp = src.pages[0]
+        x0, y0, x1, y1 = (float(v) for v in sp.mediabox)
+        if x1 - x0 <= 0 or y1 - y0 <= 0:
+            raise ValueError(f"{path}: empty MediaBox")
+        contents = sp.obj.get("/Contents")
+        if contents is None:
+            data = b""
+        elif isinstance(contents, Array):
+            data = b"\n".join(c.read_bytes() for c in contents)
+        else:
+            data = contents.read_bytes()
+        resources = Dictionary()
+        for key, value in sp.obj.get("/Resources", Dictionary()).items():
+            if key == "/ProcSet":
+                continue
+            if key == "/XObject" and any(x.get("/Subtype") == Name.Image for x in value.values()):
+                raise ValueError(f"{path} holds an image: make text layers with -c textonly_pdf=1")
+            if key == "/Font":
+                copied = Dictionary()
+                for name, font in value.items():
+                    fp = _fingerprint(font)
+                    if fp not in fonts:
+                        fonts[fp] = doc.copy_foreign(font)
+                    copied[name] = fonts[fp]
+                resources.Font = copied
             else:
-                data = contents.read_bytes()
-            resources = Dictionary()
-            for key, value in sp.obj.get("/Resources", Dictionary()).items():
-                if key == "/ProcSet":
-                    continue
-                if key == "/XObject" and any(x.get("/Subtype") == Name.Image for x in value.values()):
-                    raise ValueError(f"{path} holds an image: make text layers with -c textonly_pdf=1")
-                if key == "/Font":
-                    resources.Font = Dictionary({name: self._font(font) for name, font in value.items()})
-                else:
-                    resources[key] = _localise(self.pdf.copy_foreign(value))
-            form = self.pdf.make_stream(data, Type=Name.XObject, Subtype=Name.Form, BBox=Array([x0, y0, x1, y1]),
-                                        Resources=resources)
-        return form, (x0, y0, x1, y1)
-
-    def _font(self, font: pikepdf.Object) -> pikepdf.Object:
-        key = _fingerprint(font)
-        if key not in self._fonts:
-            self._fonts[key] = _localise(self.pdf.copy_foreign(font))
-        return self._fonts[key]
-
-    def save(self, path: Path) -> Path:
-        self.pdf.save(path, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.disable)
-        self.close()
-        return path
-
-    def close(self) -> None:
-        self.pdf.close()
+                resources[key] = doc.copy_foreign(value)
+        form = doc.make_stream(data, Type=Name.XObject, Subtype=Name.Form, BBox=Array([x0, y0, x1, y1]),
+                               Resources=resources)
+    return form, (x0, y0, x1, y1)
 
 
 def _fingerprint(obj: pikepdf.Object) -> str:
@@ -355,32 +367,6 @@ def _fingerprint(obj: pikepdf.Object) -> str:
 
     walk(obj, 0)
     return h.hexdigest()
-
-
-def _localise(obj: pikepdf.Object) -> pikepdf.Object:
-    """Give every stream reached from a freshly copied foreign object its own data (still encoded), so the
-    source PDF can be closed before saving."""
-    seen: set[tuple[int, int]] = set()
-
-    def walk(o) -> None:
-        if not isinstance(o, pikepdf.Object):
-            return
-        if o.is_indirect:
-            if o.objgen in seen:
-                return
-            seen.add(o.objgen)
-        if isinstance(o, pikepdf.Stream):
-            o.write(o.read_raw_bytes(), filter=o.get("/Filter"), decode_parms=o.get("/DecodeParms"), type_check=False)
-            o = o.stream_dict
-        if isinstance(o, Dictionary):
-            for k in list(o.keys()):
-                walk(o[k])
-        elif isinstance(o, Array):
-            for v in o:
-                walk(v)
-
-    walk(obj)
-    return obj
 
 
 # --- metadata ------------------------------------------------------------------------------------------

@@ -46,3 +46,16 @@ def fake_tesseract(tmp_path: Path, behaviour: str) -> str:
     )
     script.chmod(0o755)
     return str(script)
+
+
+def wait_for_batch(client, batch_id: str, timeout: float = 240) -> dict:
+    """Poll GET /api/v1/batches/{id} until the batch is finished; return its last state."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/v1/batches/{batch_id}").json()
+        if body["state"] in ("done", "partial", "failed"):
+            return body
+        time.sleep(0.3)
+    raise AssertionError(f"batch {batch_id} did not finish: {body}")

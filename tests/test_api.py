@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from tests import badfiles
+from tests.helpers import wait_for_batch
 
 
 @pytest.fixture
 def client(settings):
     with TestClient(create_app(settings)) as c:
         yield c
-
-
-def wait_for(client, batch_id, timeout=180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = client.get(f"/api/v1/batches/{batch_id}").json()
-        if body["state"] in ("done", "partial", "failed"):
-            return body
-        time.sleep(0.3)
-    raise AssertionError(f"batch {batch_id} did not finish: {body}")
 
 
 def upload(client, *paths, names=None):
@@ -39,7 +29,7 @@ def test_upload_progress_and_document_endpoints(client, scans):
     body = r.json()
     assert r.headers["location"] == f"/api/v1/batches/{body['id']}"
     assert body["pages_total"] == 4 and body["state"] in ("queued", "running", "done")
-    done = wait_for(client, body["id"])
+    done = wait_for_batch(client, body["id"])
     assert done["state"] == "done" and done["pages_done"] == 4
     doc_id = done["files"][0]["document_id"]
 
@@ -68,7 +58,7 @@ def test_upload_progress_and_document_endpoints(client, scans):
 
 
 def test_search_ignores_diacritics(client, scans):
-    done = wait_for(client, upload(client, scans["jpeg"]).json()["id"])
+    done = wait_for_batch(client, upload(client, scans["jpeg"]).json()["id"])
     assert done["state"] == "done"
     for q in ("cộng hòa xã hội", "cong hoa xa hoi", "CONG HOA"):
         assert client.get("/api/v1/documents", params={"q": q}).json()["total"] == 1, q
@@ -87,7 +77,7 @@ def test_all_files_bad_is_a_422_problem(client, tmp_path):
 def test_one_bad_file_is_reported_the_rest_processed(client, scans, tmp_path):
     r = upload(client, badfiles.encrypted_pdf(tmp_path), scans["png"])
     assert r.status_code == 202
-    done = wait_for(client, r.json()["id"])
+    done = wait_for_batch(client, r.json()["id"])
     assert done["state"] == "partial"
     assert "encrypted" in done["files"][0]["error"]
     assert done["files"][1]["state"] == "done"

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ingest.runtime import Runtime
-from storage.catalog import BatchFile, Document, ScanPage
+from storage.catalog import Document, ScanPage
 from storage.text import fold
 from tests import badfiles
 from tests.helpers import digitize, fake_tesseract, pdftotext, qpdf_check

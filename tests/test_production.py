@@ -22,6 +22,7 @@ from api.app import create_app
 from ingest.runtime import Runtime
 from ingest.settings import Settings
 from storage.catalog import Document, ScanPage
+from tests.helpers import wait_for_batch
 from tests.s3server import s3_server  # noqa: F401
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -70,16 +71,6 @@ def stop(proc: subprocess.Popen, sig=signal.SIGTERM) -> None:
             proc.wait()
 
 
-def wait_state(client, batch_id, timeout=240):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = client.get(f"/api/v1/batches/{batch_id}").json()
-        if body["state"] in ("done", "partial", "failed"):
-            return body
-        time.sleep(0.5)
-    raise AssertionError(f"batch did not finish: {body}")
-
-
 def small_feed(tmp_path, pages: int):
     from bench.synthetic import generate_document, write_scan
 
@@ -93,7 +84,7 @@ def test_batch_through_celery_postgres_and_s3(prod_settings, tmp_path, scans):
             files = [("files", (p.name, p.read_bytes())) for p in (scans["jpeg"], scans["pdf"])]
             r = client.post("/api/v1/batches", files=files)
             assert r.status_code == 202, r.text
-            done = wait_state(client, r.json()["id"])
+            done = wait_for_batch(client, r.json()["id"])
             assert done["state"] == "done", done
             doc_id = done["files"][1]["document_id"]
             pdf = client.get(f"/api/v1/documents/{doc_id}/pdf")
@@ -133,7 +124,7 @@ def test_worker_killed_mid_batch_finishes_with_every_page_exactly_once(prod_sett
             assert client.get(f"/api/v1/batches/{batch_id}").json()["state"] == "running"
 
             worker = start_worker(prod_settings, tmp_path, "rescuer", concurrency=2)
-            done = wait_state(client, batch_id, timeout=300)
+            done = wait_for_batch(client, batch_id, timeout=300)
             assert done["state"] == "done", done
             with rt.catalog.session() as s:
                 numbers = s.scalars(select(ScanPage.number).where(ScanPage.source_sha256 == sha)).all()

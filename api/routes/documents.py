@@ -6,7 +6,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
-from sqlalchemy import select
 
 from api.problems import Problem
 from api.routes.deps import runtime
