@@ -187,5 +187,16 @@ def ordered_lines(words: list[Word]) -> list[list[Word]]:
     return out
 
 
+def _is_noise(line: list[Word]) -> bool:
+    """A line that is only a speck or a stroke of a signature: no confident word, at most two characters.
+
+    Gated on Tesseract's own confidence, so real short lines (a page number, a lone dash Tesseract is sure
+    of) stay.
+    """
+    chars = sum(len(w.text) for w in line)
+    return chars <= 2 and all(w.conf < 50 for w in line)
+
+
 def reading_order_text(words: list[Word]) -> str:
-    return "\n".join(" ".join(w.text for w in line) for line in ordered_lines(words))
+    lines = [line for line in ordered_lines(words) if not _is_noise(line)]
+    return "\n".join(" ".join(w.text for w in line) for line in lines)

@@ -70,3 +70,11 @@ def test_tsv_words_are_nfc_and_non_words_skipped():
 
 def test_empty_page_has_no_text():
     assert reading_order_text([]) == ""
+
+
+def test_lines_of_unsure_specks_are_dropped_but_sure_short_lines_stay():
+    words = line("Điều 1. Phê duyệt kế hoạch.", 100, 1, 1)
+    words.append(Word("xS", 900, 300, 40, 24, 0.0, 2, 1, 1))  # a signature stroke read as letters
+    words.append(Word("2", 1200, 20, 20, 30, 96.0, 3, 1, 1))  # a page number Tesseract is sure of
+    text = reading_order_text(words).splitlines()
+    assert "xS" not in text and "2" in text
