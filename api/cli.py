@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import sys
@@ -17,7 +18,7 @@ from ingest.intake import Incoming, IntakeError, intake
 from ingest.runner import EmbeddedRunner, make_runner
 from ingest.runtime import Runtime
 from ingest.settings import get_settings, settings_table
-from ingest.status import batch_status
+from ingest.status import batch_status, document_detail
 
 app = typer.Typer(help="sohoa — digitize Vietnamese administrative paper into searchable PDFs.", no_args_is_help=True)
 console = Console(stderr=True, soft_wrap=True)  # messages stay on one line: greppable in logs
@@ -56,7 +57,11 @@ def digitize(
     jobs: int = typer.Option(0, "--jobs", "-j", help="Parallel OCR processes (default: one per core)"),
     pdfa: bool | None = typer.Option(None, "--pdfa/--no-pdfa", help="Write PDF/A-2b"),
 ) -> None:
-    """Digitize scans into the store: clean up, OCR, searchable PDF. Exit 0 if all succeed, 1 if any fails."""
+    """Digitize scans into the store: clean up, OCR, searchable PDF, type and Decree 30 fields.
+
+    With --out, each document's PDF is written there with a JSON record beside it. Exit 0 if all succeed,
+    1 if any fails.
+    """
     files = _expand(inputs)
     if not files:
         console.print("[red]error:[/red] no scans found (JPEG, PNG, TIFF or PDF)")
@@ -115,6 +120,8 @@ def _report(rt: Runtime, status: dict, out: Path | None) -> None:
                 doc = session.get(Document, f["document_id"])
             target = out / (Path(f["filename"]).stem + ".pdf")
             rt.store.copy_to(doc.pdf_sha256, target)
+            record = document_detail(rt, doc.id)  # type, confidence, every field with page, box, confidence
+            target.with_suffix(".json").write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     Console().print(table)
     if out:
         console.print(f"PDFs written to {out}")

@@ -22,10 +22,13 @@ import cv2
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ingest.classify import classify
+from ingest.extract import Line, extract, lines_from_words
 from ingest.intake import final_state
 from ingest.runtime import Runtime
 from ocr.cleanup import clean_page
 from ocr.engine import OcrError, recognize
+from ocr.layout import ordered_lines
 from ocr.image import InputError, SourceInfo, load_page
 from ocr.pdf import PdfMetadata, PdfPage, PageImage, build_pdf, check_pdf, encode_page_image
 from storage.catalog import Batch, BatchFile, Document, DocumentPage, ScanPage, new_id, utcnow
@@ -173,7 +176,11 @@ def ocr_page(rt: Runtime, source_sha256: str, kind: str, mime: str, number: int)
             }
             for w in result.words
         ]
-        payload = json.dumps({"width": image.width_px, "height": image.height_px, "words": words}, ensure_ascii=False)
+        lines = [
+            {"text": line.text, "box": list(line.box), "conf": round(line.conf, 2)}
+            for line in lines_from_words(ordered_lines(result.words), number, scale)
+        ]
+        payload = json.dumps({"width": image.width_px, "height": image.height_px, "words": words, "lines": lines}, ensure_ascii=False)
         rec.words_sha256 = rt.store.put_bytes(payload.encode("utf-8"), content_type="application/json").sha256
         return rec
     finally:
@@ -247,9 +254,14 @@ def assemble(rt: Runtime, batch_file_id: str) -> str | None:
             img = rt.store.copy_to(p.image_sha256, work / f"{p.number}.jpg")
             layer = rt.store.copy_to(p.text_layer_sha256, work / f"{p.number}.pdf") if p.text_layer_sha256 else None
             pdf_pages.append(PdfPage(PageImage(img, p.dpi, p.width_px, p.height_px), layer))
-        title = Path(bf.filename).stem
+        understood = understand(rt, pages)
+        fields = understood["fields"]
+        subject = (fields.get("subject") or {}).get("value")
+        title = subject or Path(bf.filename).stem
         out = work / "document.pdf"
-        meta = PdfMetadata(title=title, subject="Bản số hóa", keywords="sohoa", creator="sohoa")
+        keywords = ", ".join(x for x in (understood["type_name"], (fields.get("number_symbol") or {}).get("value")) if x)
+        meta = PdfMetadata(title=title[:500], author=(fields.get("agency") or {}).get("value") or "",
+                           subject=subject or "Bản số hóa", keywords=keywords, creator="sohoa")
         build_pdf(pdf_pages, out, meta, pdfa=s.pdfa)
         check_pdf(out)
         stored = rt.store.put_file(out, content_type="application/pdf")
@@ -271,6 +283,10 @@ def assemble(rt: Runtime, batch_file_id: str) -> str | None:
         pdfa=s.pdfa,
         mean_conf=round(sum(confs) / len(confs), 2) if confs else -1,
         warnings=warnings,
+        doc_type=understood["type"],
+        type_confidence=understood["confidence"],
+        needs_review=understood["confidence"] < s.review_threshold,
+        fields=understood,
     )
     doc.pages = [DocumentPage(position=p.number, scan_page_id=p.id) for p in pages]
     try:
@@ -283,6 +299,25 @@ def assemble(rt: Runtime, batch_file_id: str) -> str | None:
             other = session.scalar(select(Document.id).where(Document.source_sha256 == bf.source_sha256))
         _finish_file(rt, batch_file_id, "duplicate", document_id=other)
         return other
+
+
+def understand(rt: Runtime, pages: list[ScanPage]) -> dict:
+    """Type and Decree 30 fields of a document from its pages' recognised lines (a JSON-ready record)."""
+    lines: list[Line] = []
+    for p in pages:
+        if not p.words_sha256:
+            continue
+        data = json.loads(rt.store.get_bytes(p.words_sha256))
+        lines += [Line(x["text"], p.number, tuple(x["box"]), x["conf"]) for x in data.get("lines", [])]
+    fields = extract(lines)
+    kind = classify(lines, fields)
+    return {
+        "type": kind.type.code,
+        "type_name": kind.type.name,
+        "confidence": kind.confidence,
+        "evidence": kind.evidence,
+        "fields": fields.as_dict(),
+    }
 
 
 def _finish_file(rt: Runtime, batch_file_id: str, state: str, **fields) -> None:

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(2 * 1024**3, description="Largest accepted file")
     max_page_pixels: int = Field(120_000_000, description="Largest page (pixels) before it is refused")
     max_pages: int = Field(2000, description="Most pages one file may have")
+    review_threshold: float = Field(0.8, description="Documents classified below this confidence await a clerk")
     host: str = Field("127.0.0.1", description="API bind address")
     port: int = Field(8000, description="API port")
 

@@ -62,6 +62,10 @@ def document_summary(doc: Document) -> dict:
         "language": doc.language,
         "mean_confidence": doc.mean_conf,
         "warnings": doc.warnings or [],
+        "type": doc.doc_type,
+        "type_confidence": doc.type_confidence,
+        "needs_review": doc.needs_review,
+        "metadata": doc.fields or {},
     }
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    true,
     event,
 )
 from sqlalchemy.engine import Engine
@@ -114,6 +115,10 @@ class Document(Base):
     language: Mapped[str] = mapped_column(String(16), default="vi")
     mean_conf: Mapped[float] = mapped_column(Float, default=-1)
     warnings: Mapped[list] = mapped_column(JSON, default=list)
+    doc_type: Mapped[str] = mapped_column(String(32), default="khac", server_default="khac", index=True)
+    type_confidence: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    fields: Mapped[dict | None] = mapped_column(JSON, default=dict, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     pages: Mapped[list[DocumentPage]] = relationship(order_by="DocumentPage.position", cascade="all")
 

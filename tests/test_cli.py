@@ -37,7 +37,13 @@ def test_digitize_writes_pdfs_and_reports(tmp_path, scans):
     out = tmp_path / "out"
     r = run_cli(["digitize", str(folder), "--out", str(out)], tmp_path / "var")
     assert r.returncode == 0, r.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["ket-qua.pdf", "quyet-dinh.pdf"]
+    assert sorted(p.name for p in out.iterdir()) == ["ket-qua.json", "ket-qua.pdf", "quyet-dinh.json", "quyet-dinh.pdf"]
+    import json
+
+    record = json.loads((out / "quyet-dinh.json").read_text(encoding="utf-8"))
+    assert record["type"] == "quyet_dinh" and record["page_count"] == 1
+    number = record["metadata"]["fields"]["number_symbol"]
+    assert "/QĐ-" in number["value"] and number["page"] == 1 and len(number["box"]) == 4
     assert "3/3" in r.stderr  # the progress bar counted every page
 
 

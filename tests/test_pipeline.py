@@ -182,3 +182,19 @@ def test_pdf_that_already_has_a_text_layer_is_recognised_again_not_doubled(rt, s
 
     assert all(Levenshtein.normalized_distance(a, b) < 0.05 for a, b in zip(t1, t2))
     rt2.close()
+
+
+def test_documents_are_typed_and_their_fields_extracted(rt, tmp_path):
+    from bench.synthetic import generate_page, write_scan
+
+    page = generate_page(61, tier="office", kind="quyet_dinh")
+    status = digitize(rt, [write_scan([page], tmp_path / "qd.jpg")])
+    with rt.catalog.session() as s:
+        doc = s.scalars(select(Document)).one()
+    assert doc.doc_type == "quyet_dinh" and doc.type_confidence >= 0.9 and not doc.needs_review
+    fields = doc.fields["fields"]
+    assert fields["number_symbol"]["value"] == page.meta["number"]
+    assert fields["issue_date"]["value"] == page.meta["issue_date"]
+    pdf, _ = stored_pdf(rt, status["files"][0]["document_id"], tmp_path)
+    with pikepdf.open(pdf) as p:
+        assert str(p.docinfo["/Title"]).startswith(page.meta["subject"][:20])
