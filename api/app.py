@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from api import problems
-from api.routes import batches, documents, health
+from api.routes import batches, documents, health, review
 from ingest.runner import EmbeddedRunner, make_runner
 from ingest.runtime import Runtime
 from ingest.settings import Settings, get_settings
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(batches.router)
     app.include_router(documents.router)
+    app.include_router(review.router)
 
     @app.get("/", include_in_schema=False)
     def index():

@@ -133,6 +133,19 @@ class DocumentPage(Base):
     scan_page: Mapped[ScanPage] = relationship()
 
 
+class Correction(Base):
+    """A clerk's change to a document's type or a field: the old value is kept, and it trains the model."""
+
+    __tablename__ = "corrections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    field: Mapped[str] = mapped_column(String(64))  # "type" or a field name
+    old: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    new: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Catalog:
     """Engine and sessions for one database URL, with the schema migrated to the latest version."""
 

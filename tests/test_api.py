@@ -113,3 +113,36 @@ def test_health_and_openapi(client):
     assert h["status"] == "ok" and h["checks"]["tesseract"]["ok"] and "vie" in h["checks"]["tesseract"]["languages"]
     spec = client.get("/openapi.json").json()
     assert "/api/v1/batches" in spec["paths"] and "/api/v1/documents/{document_id}/pdf" in spec["paths"]
+
+
+def test_review_queue_and_corrections_round_trip(client, tmp_path):
+    from bench.synthetic import generate_page, write_scan
+
+    # a page with no Decree 30 structure: typed "khác" with low confidence, so it waits for review
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("RGB", (1654, 2339), "white")
+    ImageDraw.Draw(img).text((200, 300), "Biên nhận hồ sơ số 15", fill="black",
+                             font=ImageFont.truetype("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf", 60))
+    odd = tmp_path / "odd.png"
+    img.save(odd, dpi=(200, 200))
+    good = write_scan([generate_page(71, "clean", "quyet_dinh")], tmp_path / "qd.jpg")
+    done = wait_for_batch(client, upload(client, odd, good).json()["id"])
+    odd_id, good_id = (f["document_id"] for f in done["files"])
+
+    queue = client.get("/api/v1/review").json()
+    assert [d["id"] for d in queue["items"]] == [odd_id]
+    assert queue["items"][0]["needs_review"] and queue["items"][0]["type"] == "khac"
+
+    r = client.patch(f"/api/v1/documents/{odd_id}", json={"type": "phieu_bao", "fields": {"number_symbol": "15/PB-TTPVHCC"}, "by": "clerk-1"})
+    assert r.status_code == 200, r.text
+    assert r.json()["type"] == "phieu_bao" and not r.json()["needs_review"]
+    assert r.json()["metadata"]["fields"]["number_symbol"]["value"] == "15/PB-TTPVHCC"
+    assert client.get("/api/v1/review").json()["total"] == 0
+    hist = client.get(f"/api/v1/documents/{odd_id}/history").json()["items"]
+    assert [h["field"] for h in hist] == ["type", "number_symbol"] and hist[0]["old"]["value"] == "khac"
+
+    bad = client.patch(f"/api/v1/documents/{good_id}", json={"type": "not-a-type"})
+    assert bad.status_code == 422 and "unknown document type" in bad.json()["detail"]
+    assert client.patch("/api/v1/documents/nope", json={"type": "khac"}).status_code == 404
+    assert client.patch(f"/api/v1/documents/{good_id}", json={}).status_code == 422

@@ -1,0 +1,42 @@
+"""The review queue and corrections: what a clerk checks, and how a correction is recorded."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Body, Depends, Query
+from pydantic import BaseModel, Field
+
+from api.problems import Problem
+from api.routes.deps import runtime
+from ingest.review import ReviewError, correct, history, review_queue
+from ingest.runtime import Runtime
+
+router = APIRouter(prefix="/api/v1", tags=["review"])
+
+
+class CorrectionIn(BaseModel):
+    type: str | None = Field(None, description="Document type code, e.g. quyet_dinh, cong_van, khac")
+    fields: dict[str, str | None] = Field(default_factory=dict, description="Field name → corrected value (null clears it)")
+    by: str | None = Field(None, max_length=128, description="Who corrected it (until the identity issue adds users)")
+
+
+@router.get("/review", summary="Documents waiting for a clerk, least confident first")
+def get_review(rt: Runtime = Depends(runtime), limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+    return review_queue(rt, limit, offset)
+
+
+@router.patch("/documents/{document_id}", summary="Correct a document's type or fields; the previous values are kept")
+def patch_document(document_id: str, body: CorrectionIn = Body(...), rt: Runtime = Depends(runtime)):
+    if body.type is None and not body.fields:
+        raise Problem(422, "Nothing to correct", "give a type, fields, or both")
+    try:
+        summary = correct(rt, document_id, doc_type=body.type, fields=body.fields, by=body.by)
+    except ReviewError as exc:
+        raise Problem(422, "Invalid correction", str(exc)) from None
+    if summary is None:
+        raise Problem(404, "Not Found", f"no document {document_id}")
+    return summary
+
+
+@router.get("/documents/{document_id}/history", summary="Every correction of a document, oldest first")
+def get_history(document_id: str, rt: Runtime = Depends(runtime)):
+    return {"items": history(rt, document_id)}
