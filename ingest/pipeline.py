@@ -28,7 +28,6 @@ from ingest.intake import final_state
 from ingest.runtime import Runtime
 from ocr.cleanup import clean_page
 from ocr.engine import OcrError, recognize
-from ocr.layout import ordered_lines
 from ocr.image import InputError, SourceInfo, load_page
 from ocr.pdf import PdfMetadata, PdfPage, PageImage, build_pdf, check_pdf, encode_page_image
 from storage.catalog import Batch, BatchFile, Document, DocumentPage, ScanPage, new_id, utcnow
@@ -178,7 +177,7 @@ def ocr_page(rt: Runtime, source_sha256: str, kind: str, mime: str, number: int)
         ]
         lines = [
             {"text": line.text, "box": list(line.box), "conf": round(line.conf, 2)}
-            for line in lines_from_words(ordered_lines(result.words), number, scale)
+            for line in lines_from_words(result.lines, number, scale)
         ]
         payload = json.dumps({"width": image.width_px, "height": image.height_px, "words": words, "lines": lines}, ensure_ascii=False)
         rec.words_sha256 = rt.store.put_bytes(payload.encode("utf-8"), content_type="application/json").sha256

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytesseract
 
-from ocr.layout import Word, reading_order_text
+from ocr.layout import Word, lines_text, text_lines
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 _SIGNALS = {int(s) for s in signal.Signals}
@@ -30,6 +30,7 @@ class OcrError(RuntimeError):
 @dataclass(frozen=True)
 class OcrResult:
     words: list[Word]
+    lines: list[list[Word]]  # reading order, noise lines left out
     text: str  # NFC, in reading order
     mean_conf: float  # 0..100 over recognised words, -1 when there are none
     text_layer: Path  # one-page PDF holding only invisible text, same geometry as the image
@@ -72,7 +73,8 @@ def recognize(
     words = parse_tsv(tsv.read_text(encoding="utf-8", errors="replace"))
     confs = [w.conf for w in words if w.conf >= 0]
     mean = sum(confs) / len(confs) if confs else -1.0
-    return OcrResult(words=words, text=reading_order_text(words), mean_conf=mean, text_layer=pdf)
+    lines = text_lines(words)
+    return OcrResult(words=words, lines=lines, text=lines_text(lines), mean_conf=mean, text_layer=pdf)
 
 
 def parse_tsv(tsv: str) -> list[Word]:

@@ -197,6 +197,14 @@ def _is_noise(line: list[Word]) -> bool:
     return chars <= 2 and all(w.conf < 50 for w in line)
 
 
-def reading_order_text(words: list[Word]) -> str:
-    lines = [line for line in ordered_lines(words) if not _is_noise(line)]
+def text_lines(words: list[Word]) -> list[list[Word]]:
+    """The lines worth reading, in reading order (specks left out)."""
+    return [line for line in ordered_lines(words) if not _is_noise(line)]
+
+
+def lines_text(lines: list[list[Word]]) -> str:
     return "\n".join(" ".join(w.text for w in line) for line in lines)
+
+
+def reading_order_text(words: list[Word]) -> str:
+    return lines_text(text_lines(words))

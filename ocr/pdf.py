@@ -109,7 +109,8 @@ def encode_page_image(bgr: np.ndarray, dpi: float, out: Path, *, min_dpi: float 
 
 
 def _jpeg(img: np.ndarray, quality: int) -> bytes:
-    params = [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_OPTIMIZE, 1, cv2.IMWRITE_JPEG_PROGRESSIVE, 1,
+    # baseline, not progressive: progressive saves ~6 % of bytes for 2.4× the encoding time
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_OPTIMIZE, 1,
               cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420]
     ok, buf = cv2.imencode(".jpg", img, params)
     if not ok:
