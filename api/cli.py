@@ -56,11 +56,14 @@ def digitize(
     out: Path | None = typer.Option(None, "--out", "-o", help="Also write each searchable PDF into this folder"),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Parallel OCR processes (default: one per core)"),
     pdfa: bool | None = typer.Option(None, "--pdfa/--no-pdfa", help="Write PDF/A-2b"),
+    duplex: bool = typer.Option(False, "--duplex", help="Each file is a simplex feeder's fronts, then its backs in reverse order"),
 ) -> None:
-    """Digitize scans into the store: clean up, OCR, searchable PDF, type and Decree 30 fields.
+    """Digitize scans into the store: clean up, OCR, cut each feed into documents, searchable PDF, type and
+    Decree 30 fields.
 
-    With --out, each document's PDF is written there with a JSON record beside it. Exit 0 if all succeed,
-    1 if any fails.
+    With --out, each document's PDF is written there with a JSON record beside it (NAME.pdf, or NAME-01.pdf,
+    NAME-02.pdf… when a scan held several documents, plus NAME.split.json saying how it was cut). Exit 0 if
+    all succeed, 1 if any fails.
     """
     files = _expand(inputs)
     if not files:
@@ -68,7 +71,7 @@ def digitize(
         raise typer.Exit(2)
     rt = _runtime(jobs, pdfa)
     try:
-        batch = intake(rt, [Incoming(p, p.name) for p in files], source="cli")
+        batch = intake(rt, [Incoming(p, p.name) for p in files], source="cli", collate="duplex" if duplex else "none")
     except IntakeError as exc:
         for err in exc.errors:
             console.print(f"[red]✗[/red] {err['filename']}: {err['error']}")
@@ -104,27 +107,36 @@ def digitize(
 
 
 def _report(rt: Runtime, status: dict, out: Path | None) -> None:
-    from storage.catalog import Document
-
     table = Table(title=f"Batch {status['id']}", show_lines=False)
-    for col in ("file", "pages", "result", "document"):
+    for col in ("file", "pages", "result", "documents"):
         table.add_column(col)
     if out:
         out.mkdir(parents=True, exist_ok=True)
     for f in status["files"]:
         ok = f["state"] in ("done", "duplicate")
         result = ("[green]" + ("done" if f["state"] == "done" else "already digitized") + "[/green]") if ok else f"[red]{f['error']}[/red]"
-        table.add_row(f["filename"], str(f["pages_total"]), result, f["document_id"] or "")
+        docs = f["documents"]
+        listed = "\n".join(f"{d['id']} {d['type']} ({d['page_count']} p.)" + (f" hồ sơ {d['dossier']}" if d["dossier"] else "") for d in docs)
+        table.add_row(f["filename"], str(f["pages_total"]), result, listed)
         if ok and out:
-            with rt.catalog.session() as session:
-                doc = session.get(Document, f["document_id"])
-            target = out / (Path(f["filename"]).stem + ".pdf")
-            rt.store.copy_to(doc.pdf_sha256, target)
-            record = document_detail(rt, doc.id)  # type, confidence, every field with page, box, confidence
-            target.with_suffix(".json").write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            _write_records(rt, f, out)
     Console().print(table)
     if out:
         console.print(f"PDFs written to {out}")
+
+
+def _write_records(rt: Runtime, f: dict, out: Path) -> None:
+    """Each document's PDF with its JSON record (type, confidence, fields with page, box and confidence)."""
+    stem = Path(f["filename"]).stem
+    docs = f["documents"]
+    for d in docs:
+        name = stem if len(docs) == 1 else f"{stem}-{d['part']:02d}"
+        record = document_detail(rt, d["id"])
+        rt.store.copy_to(record["pdf_sha256"], out / f"{name}.pdf")
+        (out / f"{name}.json").write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    if f.get("split") and (len(docs) > 1 or f["split"]["blank_pages"] or f["split"]["separator_pages"]):
+        split = {**f["split"], "documents": [{"id": d["id"], "part": d["part"], "file": (stem if len(docs) == 1 else f"{stem}-{d['part']:02d}") + ".pdf"} for d in docs]}
+        (out / f"{stem}.split.json").write_text(json.dumps(split, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 @app.command()
@@ -133,6 +145,7 @@ def watch(
     settle: float = typer.Option(2.0, help="Seconds a file must stay unchanged before it is taken"),
     interval: float = typer.Option(1.0, help="Seconds between looks at the folder"),
     once: bool = typer.Option(False, "--once", help="Process what is there now, then exit"),
+    duplex: bool = typer.Option(False, "--duplex", help="Files are a simplex feeder's fronts, then backs in reverse order"),
 ) -> None:
     """Watch a drop folder: digitize each file once it is completely written, then move it to done/ or failed/."""
     from ingest.watch import FolderWatcher
@@ -143,7 +156,7 @@ def watch(
         raise typer.Exit(2)
     rt = _runtime()
     runner = make_runner(rt)
-    watcher = FolderWatcher(rt, runner, folder, settle_s=settle, interval_s=interval)
+    watcher = FolderWatcher(rt, runner, folder, settle_s=settle, interval_s=interval, collate="duplex" if duplex else "none")
     console.print(f"Watching {watcher.folder} (done/ and failed/ beside it). Ctrl-C to stop.")
     try:
         if once:
@@ -204,6 +217,68 @@ def config() -> None:
     for row in settings_table():
         table.add_row(*row)
     Console().print(table)
+
+
+@app.command("separator-sheet")
+def separator_sheet(
+    dossier: list[str] = typer.Option(None, "--dossier", "-d", help="Dossier code <agency id>-YYMMDD-NNNN; repeat for several"),
+    count: int = typer.Option(1, "--count", "-n", min=1, max=500, help="Copies of each sheet"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="PDF to write (default: separator-<code>.pdf or separator.pdf here)"),
+) -> None:
+    """Print separator sheets (A4 PDF, 100 % scale) to put before each dossier, or document, in the feeder.
+
+    With --dossier, the pages after the sheet are filed under that dossier; without, a generic sheet only
+    starts a new document. Exit 2 if a code is not a valid dossier code.
+    """
+    from ingest.dossier import dossier_code_error, parse_dossier_code
+    from ingest.separator import separator_sheet_pdf
+
+    codes: list[str] = []
+    for text in dossier or []:
+        parsed = parse_dossier_code(text)
+        if parsed is None:
+            console.print(f"[red]error:[/red] {text!r} is not a dossier code: {dossier_code_error(text)}", highlight=False)
+            raise typer.Exit(2)
+        codes.append(parsed.code)
+    target = out or Path(f"separator-{codes[0]}.pdf" if len(codes) == 1 else "separator.pdf")
+    sheets: list[str | None] = [code for code in (codes or [None]) for _ in range(count)]
+    try:
+        separator_sheet_pdf(sheets, target)
+    except OSError as exc:
+        console.print(f"[red]error:[/red] cannot write {target}: {exc.strerror or exc}", highlight=False)
+        raise typer.Exit(1)
+    typer.echo(f"{len(sheets)} separator sheet{'s' if len(sheets) > 1 else ''} written to {target}")
+
+
+@app.command()
+def retrain() -> None:
+    """Retrain the document-type model from the seed corpus and the clerks' type corrections; make it active."""
+    from ingest import typemodel
+
+    rt = Runtime(get_settings())
+    try:
+        with console.status("Retraining the document-type model") as spinner:
+            def progress(message: str) -> None:
+                spinner.update(f"Retraining the document-type model: {message}")
+                console.print(f"  {message}")
+
+            row = typemodel.retrain(rt, progress=progress)
+    except (FileNotFoundError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1)
+    finally:
+        rt.close()
+    m = typemodel.model_summary(row)
+    per_kind = Table("type", "held-out samples", "accuracy", title="Held-out accuracy per type")
+    for code, r in m["per_kind"].items():
+        per_kind.add_row(code, str(r["n"]), f"{r['accuracy']:.1%}")
+    out = Console()
+    out.print(per_kind)
+    if m["confusions"]:
+        out.print("confusions: " + ", ".join(f"{k} ×{v}" for k, v in m["confusions"].items()))
+    acc = f"{m['accuracy']:.2%}" if m["accuracy"] is not None else "not measured (too few samples)"
+    out.print(f"model {m['id']} ({m['sha256'][:12]}, {(m['bytes'] or 0) / 1e6:.1f} MB) is active: {m['samples']} samples, "
+              f"{m['corrections']} corrected documents, held-out accuracy {acc}")
 
 
 def main() -> None:  # pragma: no cover
