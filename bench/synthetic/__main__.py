@@ -1,0 +1,3 @@
+from bench.synthetic import main
+
+raise SystemExit(main())
