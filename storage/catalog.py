@@ -8,13 +8,14 @@ document is either wholly visible or not at all.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -51,6 +52,8 @@ class Batch(Base):
     state: Mapped[str] = mapped_column(String(16), default="queued")  # queued running done partial failed
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # "none", or "duplex": a simplex feeder's fronts then backs in reverse order, to be interleaved
+    collate: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
     files: Mapped[list[BatchFile]] = relationship(back_populates="batch", order_by="BatchFile.position")
 
 
@@ -96,15 +99,27 @@ class ScanPage(Base):
     text_layer_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     words_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     seconds: Mapped[float] = mapped_column(Float, default=0)
+    # what batch splitting needs from the page: barcodes found ({"codes": [...]}), computed by the page worker
+    signals: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Document(Base):
-    """A digitized document: a searchable PDF plus the original upload kept byte for byte."""
+    """A digitized document: a searchable PDF plus the original upload kept byte for byte.
+
+    One scanned file may hold several documents (a whole dossier in the feeder): ``part`` numbers them in
+    feed order. A document merged into another by a clerk stays as ``state="superseded"`` so its history
+    survives; only ``visible`` documents are listed and searched.
+    """
 
     __tablename__ = "documents"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    source_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    source_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    part: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    state: Mapped[str] = mapped_column(String(16), default="visible", server_default="visible")
+    split_confidence: Mapped[float] = mapped_column(Float, default=1.0, server_default="1")
+    dossier_code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    meta_folded: Mapped[str] = mapped_column(Text, default="", server_default="")  # folded metadata, for search
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     pdf_size: Mapped[int] = mapped_column(BigInteger, default=0)
     filename: Mapped[str] = mapped_column(String(255))
@@ -144,6 +159,47 @@ class Correction(Base):
     new: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Split(Base):
+    """How one scanned file was cut into documents: written with those documents, in one transaction.
+
+    ``plan`` = {"segments": [{"pages": [...], "confidence": .., "reasons": [...], "dossier": ..}],
+    "blank_pages": [...], "separator_pages": [...], "order": [...]}; the row's unique key makes assembly
+    idempotent when two workers race.
+    """
+
+    __tablename__ = "splits"
+    source_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    plan: Mapped[dict] = mapped_column(JSON)
+    confidence: Mapped[float] = mapped_column(Float)
+    corrected: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Dossier(Base):
+    """A dossier (hồ sơ) named by the code on its separator sheet: ``<agency id>-YYMMDD-NNNN``."""
+
+    __tablename__ = "dossiers"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(35))
+    received: Mapped[date] = mapped_column(Date)
+    sequence: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ClassifierModel(Base):
+    """A trained document-type model, stored in the object store; the newest ``active`` one is used."""
+
+    __tablename__ = "classifier_models"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    samples: Mapped[int] = mapped_column(Integer, default=0)
+    corrections: Mapped[int] = mapped_column(Integer, default=0)
+    accuracy: Mapped[float | None] = mapped_column(Float, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    info: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class Catalog:

@@ -1,12 +1,15 @@
 """Finding documents by their text, ignoring case and Vietnamese diacritics.
 
-A first, honest search: every word of the query must occur in the folded text of some page of the document.
+A first, honest search: every word of the query must occur in the folded text of some page of the document or
+in its folded metadata (type, number and symbol, subject, agency, signer, citizen, dossier code), so a
+document is findable by its catalogue record as soon as it is stored. Only visible documents are found
+(one merged into another by a clerk is not).
 The reuse issue replaces this with a ranked full-text index chosen by measurement.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from storage.catalog import Document, DocumentPage, ScanPage
 from storage.text import fold
@@ -17,15 +20,16 @@ def _escape_like(term: str) -> str:
 
 
 def find_documents(session, query: str | None, *, limit: int = 50, offset: int = 0) -> tuple[list[Document], int]:
-    stmt = select(Document)
+    stmt = select(Document).where(Document.state == "visible")
     terms = fold(query or "").split()
     for term in terms:
+        pattern = f"%{_escape_like(term)}%"
         matching = (
             select(DocumentPage.document_id)
             .join(ScanPage, DocumentPage.scan_page_id == ScanPage.id)
-            .where(ScanPage.text_folded.like(f"%{_escape_like(term)}%", escape="\\"))
+            .where(ScanPage.text_folded.like(pattern, escape="\\"))
         )
-        stmt = stmt.where(Document.id.in_(matching))
+        stmt = stmt.where(or_(Document.id.in_(matching), Document.meta_folded.like(pattern, escape="\\")))
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     docs = list(session.scalars(stmt.order_by(Document.created_at.desc()).limit(limit).offset(offset)))
     return docs, total
