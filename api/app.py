@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -12,6 +14,8 @@ from api.routes import batches, documents, health, review
 from ingest.runner import EmbeddedRunner, make_runner
 from ingest.runtime import Runtime
 from ingest.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """Digitize Vietnamese administrative paper into searchable PDFs kept for reuse.
 
@@ -27,9 +31,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         rt.catalog  # migrate before the first request, not during it
+        stop = threading.Event()
         if isinstance(runner, EmbeddedRunner):
             runner.resume_unfinished()  # batches interrupted by a restart carry on
+            # no celery beat in the embedded mode: this process retrains the type model on schedule
+            threading.Thread(target=_retrain_periodically, args=(rt, stop), name="sohoa-retrain", daemon=True).start()
         yield
+        stop.set()
         runner.close()
         rt.close()
 
@@ -47,3 +55,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse("/docs")
 
     return app
+
+
+def _retrain_periodically(rt: Runtime, stop: threading.Event) -> None:
+    """Seed model at start if there is none, then retrain from clerks' corrections every interval."""
+    from ingest import typemodel
+
+    hours = rt.settings.retrain_interval_hours
+    typemodel.active_model(rt, ensure=True)  # never raises; the same path (and locks) as the pipeline's
+    while hours > 0 and not stop.wait(min(3600.0, hours * 3600 / 4)):
+        try:
+            row = typemodel.retrain_if_due(rt, hours)
+            if row is not None:
+                log.info("type model %s retrained: %s samples, %s corrections, held-out accuracy %s", row.id, row.samples,
+                         row.corrections, row.accuracy)
+        except Exception:
+            log.exception("retraining the type model failed; the previous model stays in use")

@@ -55,10 +55,19 @@ class IntakeError(ValueError):
         self.errors = errors
 
 
-def intake(rt: Runtime, files: list[Incoming], source: str) -> Batch:
-    """Record ``files`` as a new batch. Unusable files are recorded as failed with the reason."""
+COLLATE = ("none", "duplex")
+
+
+def intake(rt: Runtime, files: list[Incoming], source: str, collate: str = "none") -> Batch:
+    """Record ``files`` as a new batch. Unusable files are recorded as failed with the reason.
+
+    ``collate="duplex"``: each file is a simplex feeder's pass over a double-sided stack (all fronts, then
+    all backs in reverse order); its pages are interleaved back into reading order before splitting.
+    """
     if not files:
         raise IntakeError("no files were submitted", [])
+    if collate not in COLLATE:
+        raise IntakeError(f"collate must be one of {', '.join(COLLATE)}, not {collate!r}", [])
     rows: list[BatchFile] = []
     for position, item in enumerate(files):
         row = BatchFile(position=position, filename=safe_filename(item.filename))
@@ -70,6 +79,8 @@ def intake(rt: Runtime, files: list[Incoming], source: str) -> Batch:
                     f"the file is {size:,} bytes; at most {rt.settings.max_upload_bytes:,} are accepted"
                 )
             info = probe(item.path, rt.limits)
+            if collate == "duplex" and info.page_count % 2:
+                raise InputError(f"a duplex feed has an even number of pages (fronts, then backs); this file has {info.page_count}")
             stored = rt.store.put_file(item.path, content_type=info.mime)
             row.source_sha256, row.mime, row.kind, row.page_count = stored.sha256, info.mime, info.kind, info.page_count
         except InputError as exc:
@@ -77,11 +88,13 @@ def intake(rt: Runtime, files: list[Incoming], source: str) -> Batch:
         rows.append(row)
 
     with rt.catalog.session() as session, session.begin():
-        batch = Batch(source=source)
+        batch = Batch(source=source, collate=collate)
         session.add(batch)
         for row in rows:
             if row.state != "failed" and row.source_sha256:
-                existing = session.scalar(select(Document).where(Document.source_sha256 == row.source_sha256))
+                existing = session.scalar(
+                    select(Document).where(Document.source_sha256 == row.source_sha256, Document.state == "visible").order_by(Document.part)
+                )
                 if existing is not None:  # the same file again is one document, not two
                     row.state, row.document_id = "duplicate", existing.id
             batch.files.append(row)

@@ -1,8 +1,9 @@
-"""The story of one file, read top to bottom: plan its pages → clean and recognise each page → assemble the PDF.
+"""The story of one file, read top to bottom: plan its pages → clean and recognise each page → cut the feed into
+documents → assemble each document's PDF.
 
 Each step is idempotent and keyed by content (source SHA-256 + page number), so a worker killed anywhere
-leaves nothing half-written: page work is one catalog row written after its objects are stored, and a
-document is one transaction written after its PDF is stored. Running a step twice finds the work done.
+leaves nothing half-written: page work is one catalog row written after its objects are stored, and the
+documents of a file (with the split that made them) are one transaction written after their PDFs are stored. Running a step twice finds the work done.
 Celery tasks (``ingest.tasks``) and the in-process runner (``ingest.runner``) both call these functions.
 """
 
@@ -22,15 +23,19 @@ import cv2
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ingest.classify import classify
-from ingest.extract import Line, extract, lines_from_words
+from ingest import documents
+from ingest.dossier import parse_dossier_code, separator_role
+from ingest.extract import lines_from_words
 from ingest.intake import final_state
 from ingest.runtime import Runtime
+from ingest.split import PageInfo, Segment, plan_split
+from ocr.barcodes import find_codes
 from ocr.cleanup import clean_page
 from ocr.engine import OcrError, recognize
 from ocr.image import InputError, SourceInfo, load_page
-from ocr.pdf import PdfMetadata, PdfPage, PageImage, build_pdf, check_pdf, encode_page_image
-from storage.catalog import Batch, BatchFile, Document, DocumentPage, ScanPage, new_id, utcnow
+from ocr.marks import top_centre_mark
+from ocr.pdf import PageImage, encode_page_image
+from storage.catalog import Batch, BatchFile, Document, Dossier, ScanPage, Split, utcnow
 from storage.text import fold
 
 log = logging.getLogger(__name__)
@@ -57,6 +62,7 @@ class PageRecord:
     image_sha256: str | None = None
     text_layer_sha256: str | None = None
     words_sha256: str | None = None
+    signals: dict | None = None
     seconds: float = 0
 
 
@@ -138,6 +144,7 @@ def ocr_page(rt: Runtime, source_sha256: str, kind: str, mime: str, number: int)
             rec.status, rec.error = "failed", str(exc)
             return rec
         rec.source_dpi = dpi
+        rec.signals = {"codes": page_codes(bgr, dpi)}  # before clean-up: a faint code must not be flattened away
         page = clean_page(bgr, dpi, rt.cleanup_options)
         del bgr
         rec.rotation, rec.skew_deg = page.rotation, round(page.skew_deg, 3)
@@ -164,6 +171,8 @@ def ocr_page(rt: Runtime, source_sha256: str, kind: str, mime: str, number: int)
             rec.status, rec.error = "ocr_failed", str(exc)
             return rec
         rec.text, rec.mean_conf = result.text, round(result.mean_conf, 2)
+        text_boxes = [(w.left, w.top, w.width, w.height) for w in result.words if len(w.text.strip()) > 3]
+        rec.signals["top_mark"] = top_centre_mark(ocr_img, ocr_dpi, text_boxes)  # the page number Tesseract skips
         rec.text_layer_sha256 = rt.store.put_file(result.text_layer, content_type="application/pdf").sha256
         scale = image.width_px / ocr_img.shape[1]
         words = [
@@ -185,6 +194,11 @@ def ocr_page(rt: Runtime, source_sha256: str, kind: str, mime: str, number: int)
     finally:
         rec.seconds = round(time.monotonic() - started, 3)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def page_codes(bgr, dpi: float) -> list[dict]:
+    """QR codes and barcodes on the page, each with its role for splitting (dossier code, separator, none)."""
+    return [{"text": c.text, "format": c.format, "box": list(c.box), "role": separator_role(c.text)} for c in find_codes(bgr, dpi)]
 
 
 def _ocr_image(binary, dpi: float, ocr_dpi: int):
@@ -222,101 +236,79 @@ def pages_complete(rt: Runtime, batch_file_id: str) -> bool:
 
 
 def assemble(rt: Runtime, batch_file_id: str) -> str | None:
-    """Build, check and store the document's PDF, then make the document visible in one transaction."""
-    s = rt.settings
+    """Cut the file's pages into documents, build and store each PDF, then make them visible in one transaction."""
     with rt.catalog.session() as session:
         bf = session.get(BatchFile, batch_file_id)
         if bf is None or bf.state in TERMINAL:
             return bf.document_id if bf else None
+        batch = session.get(Batch, bf.batch_id)
         pages = list(
             session.scalars(
                 select(ScanPage).where(ScanPage.source_sha256 == bf.source_sha256).order_by(ScanPage.number)
             )
         )
-        existing = session.scalar(select(Document).where(Document.source_sha256 == bf.source_sha256))
+        existing = session.scalar(select(Split).where(Split.source_sha256 == bf.source_sha256))
     if len(pages) < bf.page_count:
         return None  # not all pages are done yet; the last page to finish calls us again
     prune_local_sources(rt)
     if existing is not None:
-        _finish_file(rt, batch_file_id, "duplicate", document_id=existing.id)
-        return existing.id
+        return _finish_duplicate(rt, batch_file_id, bf.source_sha256)
     failed = [p for p in pages if p.status == "failed"]
     if failed:
         errors = "; ".join(f"page {p.number}: {p.error}" for p in failed)
         _finish_file(rt, batch_file_id, "failed", error=errors)
         return None
 
-    work = Path(tempfile.mkdtemp(prefix="assemble-", dir=_ensure(s.work_dir / "tmp")))
-    try:
-        pdf_pages = []
-        for p in pages:
-            img = rt.store.copy_to(p.image_sha256, work / f"{p.number}.jpg")
-            layer = rt.store.copy_to(p.text_layer_sha256, work / f"{p.number}.pdf") if p.text_layer_sha256 else None
-            pdf_pages.append(PdfPage(PageImage(img, p.dpi, p.width_px, p.height_px), layer))
-        understood = understand(rt, pages)
-        fields = understood["fields"]
-        subject = (fields.get("subject") or {}).get("value")
-        title = subject or Path(bf.filename).stem
-        out = work / "document.pdf"
-        keywords = ", ".join(x for x in (understood["type_name"], (fields.get("number_symbol") or {}).get("value")) if x)
-        meta = PdfMetadata(title=title[:500], author=(fields.get("agency") or {}).get("value") or "",
-                           subject=subject or "Bản số hóa", keywords=keywords, creator="sohoa")
-        build_pdf(pdf_pages, out, meta, pdfa=s.pdfa)
-        check_pdf(out)
-        stored = rt.store.put_file(out, content_type="application/pdf")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-    warnings = [f"page {p.number}: text not recognised ({p.error})" for p in pages if p.status == "ocr_failed"]
-    warnings += [f"page {p.number}: blank" for p in pages if p.status == "blank"]
-    confs = [p.mean_conf for p in pages if p.mean_conf >= 0]
-    doc = Document(
-        id=new_id(),
-        source_sha256=bf.source_sha256,
-        pdf_sha256=stored.sha256,
-        pdf_size=stored.size,
-        filename=bf.filename,
-        title=title,
-        mime=bf.mime,
-        page_count=len(pages),
-        pdfa=s.pdfa,
-        mean_conf=round(sum(confs) / len(confs), 2) if confs else -1,
-        warnings=warnings,
-        doc_type=understood["type"],
-        type_confidence=understood["confidence"],
-        needs_review=understood["confidence"] < s.review_threshold,
-        fields=understood,
-    )
-    doc.pages = [DocumentPage(position=p.number, scan_page_id=p.id) for p in pages]
+    by_number = {p.number: p for p in pages}
+    views = {p.number: documents.page_view(rt, p) for p in pages}
+    infos = [PageInfo(p.number, p.status == "blank", views[p.number].lines, views[p.number].width, views[p.number].height,
+                      tuple((p.signals or {}).get("codes", [])), bool((p.signals or {}).get("top_mark"))) for p in pages]
+    plan = plan_split(infos, batch.collate)
+    nothing = not plan.segments
+    if nothing:  # only blank pages and separator sheets: keep the scan as one document, flagged for a clerk
+        plan.segments = [Segment(list(plan.order), 0.0, ["no page with content: kept whole for a clerk to look at"])]
+    docs = []
+    for part, seg in enumerate(plan.segments, start=1):
+        seg_pages = [by_number[n] for n in seg.pages]
+        built = documents.build(rt, seg_pages, [views[n] for n in seg.pages], bf.filename)
+        if nothing:
+            warnings = [f"page {n}: blank" for n in plan.blank_pages]
+        else:
+            warnings = [f"page {n} of the scan: blank, left out" for n in plan.blank_pages] if part == 1 else []
+        if part == 1 and plan.separator_pages:
+            warnings.append("separator sheets at pages " + ", ".join(map(str, plan.separator_pages)) + " of the scan")
+        if not any(p.status == "ok" for p in seg_pages):
+            warnings.append("no page of this document has text")
+        docs.append(documents.document_row(rt, built, seg_pages, source_sha256=bf.source_sha256, filename=bf.filename,
+                                           mime=bf.mime, part=part, split_confidence=seg.confidence, dossier=seg.dossier,
+                                           extra_warnings=warnings))
     try:
         with rt.catalog.session() as session, session.begin():
-            session.add(doc)
-            _finish_in(session, batch_file_id, "done", document_id=doc.id)
-        return doc.id
+            session.add(Split(source_sha256=bf.source_sha256, plan=plan.as_dict(), confidence=round(plan.confidence, 3)))
+            for code in plan.dossiers:
+                _ensure_dossier(session, code)
+            session.flush()
+            session.add_all(docs)
+            session.flush()
+            _finish_in(session, batch_file_id, "done", document_id=docs[0].id)
+        return docs[0].id
     except IntegrityError:  # another worker assembled the same content first
-        with rt.catalog.session() as session:
-            other = session.scalar(select(Document.id).where(Document.source_sha256 == bf.source_sha256))
-        _finish_file(rt, batch_file_id, "duplicate", document_id=other)
-        return other
+        return _finish_duplicate(rt, batch_file_id, bf.source_sha256)
 
 
-def understand(rt: Runtime, pages: list[ScanPage]) -> dict:
-    """Type and Decree 30 fields of a document from its pages' recognised lines (a JSON-ready record)."""
-    lines: list[Line] = []
-    for p in pages:
-        if not p.words_sha256:
-            continue
-        data = json.loads(rt.store.get_bytes(p.words_sha256))
-        lines += [Line(x["text"], p.number, tuple(x["box"]), x["conf"]) for x in data.get("lines", [])]
-    fields = extract(lines)
-    kind = classify(lines, fields)
-    return {
-        "type": kind.type.code,
-        "type_name": kind.type.name,
-        "confidence": kind.confidence,
-        "evidence": kind.evidence,
-        "fields": fields.as_dict(),
-    }
+def _ensure_dossier(session, code: str) -> None:
+    parsed = parse_dossier_code(code)
+    if parsed is not None and session.get(Dossier, parsed.code) is None:
+        session.add(Dossier(code=parsed.code, agency_id=parsed.agency_id, received=parsed.received, sequence=parsed.sequence))
+
+
+def _finish_duplicate(rt: Runtime, batch_file_id: str, source_sha256: str) -> str | None:
+    with rt.catalog.session() as session:
+        first = session.scalar(
+            select(Document.id).where(Document.source_sha256 == source_sha256, Document.state == "visible").order_by(Document.part)
+        )
+    _finish_file(rt, batch_file_id, "duplicate", document_id=first)
+    return first
 
 
 def _finish_file(rt: Runtime, batch_file_id: str, state: str, **fields) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from ingest.runtime import Runtime
-from storage.catalog import Batch, BatchFile, Document, DocumentPage, ScanPage
+from storage.catalog import Batch, BatchFile, Document, DocumentPage, ScanPage, Split
 
 
 def batch_status(rt: Runtime, batch_id: str) -> dict | None:
@@ -20,6 +20,12 @@ def batch_status(rt: Runtime, batch_id: str) -> dict | None:
                 select(ScanPage.source_sha256, func.count()).where(ScanPage.source_sha256.in_(shas)).group_by(ScanPage.source_sha256)
             ).all()
         ) if shas else {}
+        docs_by_source: dict[str, list[Document]] = {}
+        for d in session.scalars(
+            select(Document).where(Document.source_sha256.in_(shas), Document.state == "visible").order_by(Document.part)
+        ) if shas else []:
+            docs_by_source.setdefault(d.source_sha256, []).append(d)
+        splits = {sp.source_sha256: sp for sp in session.scalars(select(Split).where(Split.source_sha256.in_(shas)))} if shas else {}
         out_files = []
         for f in files:
             pages_done = f.page_count if f.state in ("done", "duplicate") else done_counts.get(f.source_sha256, 0)
@@ -33,12 +39,20 @@ def batch_status(rt: Runtime, batch_id: str) -> dict | None:
                     "sha256": f.source_sha256,
                     "document_id": f.document_id,
                     "error": f.error,
+                    "documents": [
+                        {"id": d.id, "part": d.part, "page_count": d.page_count, "type": d.doc_type,
+                         "type_confidence": d.type_confidence, "split_confidence": d.split_confidence,
+                         "dossier": d.dossier_code, "needs_review": d.needs_review}
+                        for d in docs_by_source.get(f.source_sha256, [])
+                    ] if f.state in ("done", "duplicate") else [],
+                    "split": split_summary(splits.get(f.source_sha256)),
                 }
             )
         return {
             "id": batch.id,
             "source": batch.source,
             "state": batch.state,
+            "collate": batch.collate,
             "created_at": batch.created_at.isoformat(),
             "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
             "pages_total": sum(f["pages_total"] for f in out_files),
@@ -47,9 +61,23 @@ def batch_status(rt: Runtime, batch_id: str) -> dict | None:
         }
 
 
+def split_summary(split: Split | None) -> dict | None:
+    """How a scan was cut: the documents' source pages, blank pages and separator sheets left out."""
+    if split is None:
+        return None
+    plan = split.plan or {}
+    return {"confidence": split.confidence, "corrected": split.corrected, "segments": plan.get("segments", []),
+            "blank_pages": plan.get("blank_pages", []), "separator_pages": plan.get("separator_pages", []),
+            "dossiers": plan.get("dossiers", [])}
+
+
 def document_summary(doc: Document) -> dict:
     return {
         "id": doc.id,
+        "state": doc.state,
+        "part": doc.part,
+        "split_confidence": doc.split_confidence,
+        "dossier": doc.dossier_code,
         "title": doc.title,
         "filename": doc.filename,
         "page_count": doc.page_count,
@@ -76,9 +104,14 @@ def document_detail(rt: Runtime, document_id: str) -> dict | None:
             return None
         pages = document_pages(session, document_id)
         out = document_summary(doc)
+        split = session.get(Split, doc.source_sha256)
+        out["split"] = split_summary(split)
+        if split is not None and doc.part <= len(out["split"]["segments"]):
+            out["source_pages"] = out["split"]["segments"][doc.part - 1]["pages"]
         out["pages"] = [
             {
                 "number": pos,
+                "source_page": p.number,
                 "status": p.status,
                 "width_px": p.width_px,
                 "height_px": p.height_px,

@@ -31,6 +31,7 @@ class FolderWatcher:
     folder: Path
     settle_s: float = 2.0
     interval_s: float = 1.0
+    collate: str = "none"  # "duplex": every file is fronts then backs in reverse order (a simplex feeder)
     _seen: dict[str, tuple[int, int, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -107,7 +108,7 @@ class FolderWatcher:
 
     def _digitize(self, paths: list[Path]) -> None:
         try:
-            batch = intake(self.rt, [Incoming(p, p.name) for p in paths], source="watch")
+            batch = intake(self.rt, [Incoming(p, p.name) for p in paths], source="watch", collate=self.collate)
         except IntakeError as exc:
             for p, err in zip(paths, exc.errors):
                 self._file_away(p, self.failed, err.get("error") or str(exc))

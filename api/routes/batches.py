@@ -6,7 +6,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from api.problems import Problem
@@ -20,7 +20,12 @@ CHUNK = 1024 * 1024
 
 
 @router.post("", status_code=202, summary="Upload scans to digitize")
-def create_batch(request: Request, files: list[UploadFile] = File(..., description="JPEG, PNG, TIFF or PDF scans"), rt: Runtime = Depends(runtime)):
+def create_batch(
+    request: Request,
+    files: list[UploadFile] = File(..., description="JPEG, PNG, TIFF or PDF scans; one file may hold a whole feed of documents"),
+    collate: str = Form("none", description="'duplex': each file is a simplex feeder's fronts, then backs in reverse order"),
+    rt: Runtime = Depends(runtime),
+):
     limit = rt.settings.max_upload_bytes
     tmp = Path(tempfile.mkdtemp(prefix="upload-", dir=_ensure(rt.settings.work_dir / "tmp")))
     try:
@@ -35,7 +40,7 @@ def create_batch(request: Request, files: list[UploadFile] = File(..., descripti
                         raise Problem(413, "Content Too Large", f"{upload.filename!r} is larger than {limit:,} bytes")
                     out.write(chunk)
             incoming.append(Incoming(path, upload.filename or f"file-{i + 1}"))
-        batch = intake(rt, incoming, source="api")
+        batch = intake(rt, incoming, source="api", collate=collate)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if batch.state == "queued":
