@@ -109,6 +109,28 @@ def remove_specks(binary: np.ndarray, max_area: int) -> np.ndarray:
 # --- page geometry -------------------------------------------------------------------------------------
 
 
+def mask_scanner_bed(flat: np.ndarray, dark: np.ndarray, dpi: float) -> np.ndarray:
+    """Paint white the scanner bed showing round a skewed sheet, and a band along its edge.
+
+    The bed is the dark area connected to the image border; flattening leaves ragged fragments along the
+    sheet's slanted edge that would otherwise count as marks on a blank back side.
+    """
+    bed = (dark < 110).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(bed, connectivity=8)
+    h, w = dark.shape
+    big = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] > 0.002 * h * w and (
+        stats[i, cv2.CC_STAT_LEFT] == 0 or stats[i, cv2.CC_STAT_TOP] == 0
+        or stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH] >= w or stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] >= h)]
+    if not big:
+        return flat
+    mask = np.isin(labels, big).astype(np.uint8)
+    k = max(3, int(round(4 * dpi / 25.4)) | 1)  # ~4 mm beyond the edge
+    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    out = flat.copy()
+    out[mask > 0] = 255
+    return out
+
+
 def is_blank(flat_dark_small: np.ndarray, options: CleanupOptions) -> tuple[bool, float]:
     """Blank back side? Measured inside 6 % margins on the darkest-channel image (seals and signatures count).
 
@@ -291,7 +313,8 @@ def clean_page(bgr: np.ndarray, dpi: float, options: CleanupOptions = CleanupOpt
     f = min(1.0, ANALYSIS_DPI / dpi)
     small = cv2.resize(bgr, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else bgr
     small_dpi = dpi * f
-    blank, ratio = is_blank(flatten_illumination(darkest_channel(small), small_dpi), options)
+    dark_small = darkest_channel(small)
+    blank, ratio = is_blank(mask_scanner_bed(flatten_illumination(dark_small, small_dpi), dark_small, small_dpi), options)
 
     rotation, skew, conf, method = 0, 0.0, 0.0, "none"
     if not blank and (options.orientation or options.deskew):
