@@ -133,3 +133,45 @@ def test_duplex_feed_is_collated(rt, tmp_path):
     with pytest.raises(IntakeError) as exc:
         intake(rt, [Incoming(odd, odd.name)], source="cli", collate="duplex")
     assert "even number of pages" in exc.value.errors[0]["error"]
+
+
+def test_the_hot_folder_cuts_the_same_feed_the_same_way(rt, feed, tmp_path):
+    import shutil
+    import time
+
+    from ingest.runner import EmbeddedRunner
+    from ingest.watch import FolderWatcher
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    shutil.copy(feed, drop / "ho-so.pdf")
+    watcher = FolderWatcher(rt, EmbeddedRunner(rt), drop, settle_s=0.1, interval_s=0.1)
+    watcher.poll_once()
+    time.sleep(0.2)
+    assert watcher.poll_once() == 1
+    assert (drop / "done" / "ho-so.pdf").exists()
+    with rt.catalog.session() as s:
+        docs = s.scalars(select(Document).where(Document.state == "visible").order_by(Document.part)).all()
+        assert [d.page_count for d in docs] == [2, 1, 1] and {d.dossier_code for d in docs} == {DOSSIER}
+
+
+def test_a_qr_code_that_is_no_separator_does_not_cut_a_document(rt, tmp_path):
+    page = generate_page(321, "office", "giay_chung_nhan", qr=True)
+    assert page.meta.get("qr")
+    status = digitize(rt, [write_scan([page], tmp_path / "gcn.jpg")])
+    f = status["files"][0]
+    assert status["state"] == "done" and len(f["documents"]) == 1
+    assert f["split"]["separator_pages"] == [] and f["documents"][0]["dossier"] is None
+    with rt.catalog.session() as s:
+        from storage.catalog import ScanPage
+
+        codes = s.scalars(select(ScanPage)).one().signals["codes"]
+    assert [c["text"] for c in codes] == [page.meta["qr"]] and codes[0]["role"] is None
+
+
+def test_a_feed_of_only_blank_pages_lands_as_one_flagged_document(rt, tmp_path):
+    path = write_scan([generate_page(331 + i, "office", "blank") for i in range(3)], tmp_path / "trang.tif")
+    status = digitize(rt, [path])
+    f = status["files"][0]
+    assert status["state"] == "done" and len(f["documents"]) == 1
+    assert f["documents"][0]["needs_review"] and f["split"]["blank_pages"] == [1, 2, 3]
