@@ -1,0 +1,257 @@
+"""Citizen fields of applications, declarations, certificates, permits and ID cards: the applicant's (or
+holder's) name, date of birth, personal identification number and permanent address, and a certificate's
+number and date.
+
+Fields are read after their labels, in the many wordings forms use (``Sinh ngày:``, ``Số CMND/CCCD:``,
+``Nơi cư trú:``, bilingual ID-card labels with the value on the next line); a line may hold several fields
+(``Ngày sinh: ... Giới tính: ...``), a value may wrap onto the next line (an address), an ID may be printed
+in boxes (digits apart). The first labelled value counts: the applicant's fields come before a family table.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from ingest.extract_base import (DATE_NUMERIC, DATE_WORDS, Extracted, Field, check_personal_id, clean, digits, found, is_upper, letters,
+                                 looks_like_name, title_case, valid_date)
+from ingest.extract_header import Doc, title_line
+from ingest.extract_places import UNIT, snap_name
+from storage.text import fold
+
+_TAIL = r"[^:\n]{0,50}?:"  # what may stand between a label and its colon: its English twin ("/ Full name")
+NAME_LABELS = [
+    re.compile(rf"(?:^|\s)(?:\d+\s*[.)]\s*)?ho\s*(?:va\s*|,\s*chu\s*dem\s*va\s*|,\s*)?ten(?:\s*nguoi\s*de\s*nghi|\s*khai\s*sinh|\s*chu\s*ho)?\s*(?:/{_TAIL}|:)"),
+    re.compile(r"(?:^|\s)(?:\d+\s*[.)]\s*)?(?:chu\s*ho\s*kinh\s*doanh|chu\s*co\s*so|cap\s*cho|ten\s*thuong\s*nhan|nguoi\s*de\s*nghi)\s*:"),
+    re.compile(r"^\s*(?:ong|ba)\s*:"),
+]
+BIRTH_LABEL = re.compile(rf"(?:^|\s)(?:\d+\s*[.)]\s*)?(?:ngay\s*,?\s*thang\s*,?\s*nam\s*sinh|ngay\s*sinh|sinh\s*ngay)\s*(?:/{_TAIL}|:)?")
+ID_LABEL = re.compile(rf"(?:so\s*dinh\s*danh(?:\s*ca\s*nhan)?|so\s*(?:cccd|cmnd\s*/\s*cccd|cmnd|the\s*can\s*cuoc|can\s*cuoc(?:\s*cong\s*dan)?)|cccd\s*so|"
+                      rf"so\s*giay\s*to\s*phap\s*ly(?:\s*cua\s*ca\s*nhan)?|^\s*so\s*/\s*no\.?)\s*(?:/{_TAIL}|:)?")
+ADDRESS_LABELS = [
+    re.compile(rf"(?:^|\s)(?:\d+\s*[.)]\s*)?(?:dia\s*chi\s*thuong\s*tru|noi\s*thuong\s*tru|noi\s*cu\s*tru|noi\s*dkhk\s*thuong\s*tru|noi\s*o\s*hien\s*nay)\s*(?:/{_TAIL}|:)"),
+    re.compile(r"(?:^|\s)(?:\d+\s*[.)]\s*)?dia\s*chi\s*tru\s*so(?:\s*chinh)?\s*:"),
+    re.compile(r"^\s*(?:[-–]\s*)?(?:\d+\s*[.)]\s*)?dia\s*chi\s*:"),
+]
+CERT_NO_LABEL = re.compile(r"(?:ma\s*so\s*(?:ho\s*kinh\s*doanh|doanh\s*nghiep)|so\s*giay\s*chung\s*nhan|so\s*giay\s*phep)\s*:\s*")
+CERT_DATE_LABEL = re.compile(r"(?:dang\s*ky\s*lan\s*dau|cap\s*lan\s*dau|^\s*cap\s*ngay|^\s*ngay\s*cap)\s*:\s*")
+SERIAL = re.compile(r"^\s*([a-z]{2})\s*([0-9oOlI]{6})\s*$")
+MRZ = re.compile(r"IDVNM\s*([0-9O]{9})\s*([0-9O])\s*([0-9O]{12})")
+_NEXT_LABEL = re.compile(r"(?:^|[\s,;])((?:[^\s,;:]+\s+){0,5}[^\s,;:]+)\s*:")
+_LABEL_START = re.compile(r"^\s*(?:[-–]\s*)?(?:\d+\s*[.)]\s*|[a-zđ]\)\s*)?(?:[^\s:]+\s+){0,6}[^\s:]+\s*:")
+
+
+def _after(doc: Doc, i: int, end: int) -> str:
+    return doc.lines[i].text[end:].strip()
+
+
+def _cut_next_label(doc: Doc, i: int, start: int) -> str:
+    """The value from ``start`` to the next label on the same line (``Giới tính:``, ``, cấp ngày``)."""
+    keep = doc.keep[i]
+    m = _NEXT_LABEL.search(keep, start)
+    end = m.start(1) if m else len(keep)
+    cap = re.search(r"[,;]\s*(cap\s*ngay|ngay\s*cap|sinh\s*nam|noi\s*cap|so\s*dinh\s*danh|cccd)", keep[start:end])
+    if cap:
+        end = start + cap.start()
+    return doc.lines[i].text[start:end].strip(" ,;.")
+
+
+def _next_line(doc: Doc, i: int) -> int | None:
+    """The line right under line ``i`` (its value when the label ends the line), not itself a label."""
+    l = doc.lines[i]
+    p = doc.page(i)
+    below = [j for j in doc.on(l.page) if doc.lines[j].top > l.top + 0.5 * l.box[3] and doc.lines[j].top - l.bottom < 1.3 * max(l.box[3], p.line_h)
+             and doc.lines[j].left < l.left + 0.5 * max(l.box[2], 1) and doc.lines[j].right > l.left]
+    if not below:
+        return None
+    j = min(below, key=lambda j: doc.lines[j].top)
+    return None if _LABEL_START.match(doc.keep[j]) else j
+
+
+def _name_value(text: str) -> str | None:
+    words = clean(text).strip(" ,;.").split()
+    for k in ("hộ", "kinh", "doanh"):  # "Hộ kinh doanh NGUYỄN VĂN AN"
+        if words and fold(words[0]) == fold(k):
+            words = words[1:]
+    for k in ("ông", "bà"):
+        if words and fold(words[0]) == fold(k):
+            words = words[1:]
+    best = []
+    for w in words:
+        if w.strip(",;").isalpha() and w[:1].isupper():
+            best.append(w.strip(",;"))
+            if w.endswith((",", ";")):
+                break
+        else:
+            break
+    if 2 <= len(best) <= 6 and looks_like_name(" ".join(best)):
+        return title_case(" ".join(best))
+    return None
+
+
+def snap_address(text: str) -> str:
+    """An address as printed, its commune, district and province names spelled as the gazetteers spell them."""
+    parts = [p.strip() for p in clean(text).strip(" ,;.").split(",")]
+    out = []
+    n = len(parts)
+    for k, part in enumerate(parts):
+        f = fold(part)
+        m = UNIT.match(f)
+        if m and not f.startswith(("thanh pho ho chi minh",)):
+            typ_len = len(m.group(1))
+            typ, rest = part[:typ_len], part[typ_len:].strip(" .")
+            tables = {"tinh": ("p",), "thanh pho": ("p", "d"), "tp": ("p", "d"), "tp.": ("p", "d"), "huyen": ("d",), "quan": ("d",),
+                      "thi xa": ("d",), "xa": ("c",), "phuong": ("c",), "thi tran": ("c",)}.get(m.group(1), ("p", "d", "c"))
+            name, _ok = snap_name(rest, tables)
+            out.append(f"{typ} {name}" if not typ.endswith(".") else f"{typ} {name}")
+        elif k >= max(1, n - 3) and part[:1].isupper() and not re.match(r"^(so|to|ap|thon|khu|duong|xom|lo|can|ngo|hem|kiet)\b", f) \
+                and not any(ch.isdigit() for ch in part):
+            out.append(snap_name(part)[0])
+        else:
+            out.append(part)
+    return ", ".join(out)
+
+
+def _address_value(doc: Doc, i: int, start: int) -> tuple[str, list[int]]:
+    value = _cut_next_label(doc, i, start)
+    used = [i]
+    j = i
+    for _ in range(3):  # an address wraps onto the next lines (an ID card: up to three)
+        nxt = _next_line(doc, j)
+        if nxt is None:
+            break
+        t = clean(doc.lines[nxt].text)
+        f = doc.folded[nxt]
+        if not t or _LABEL_START.match(doc.keep[nxt]) or re.match(r"^(\d+\s*[.)]|[-–•]|[a-zđ]\))\s", t) or f.startswith(("co gia tri", "noi dang ky")):
+            break
+        if value and value.rstrip().endswith((".",)):
+            break
+        if not value:
+            value = t
+        else:
+            value = f"{value} {t}"
+        used.append(nxt)
+        j = nxt
+    return value.strip(" ,;"), used
+
+
+def citizen(doc: Doc, out: Extracted) -> None:
+    birth: date | None = None
+    lines = doc.lines
+    order = range(len(lines))
+    # full name
+    for pattern in NAME_LABELS:
+        for i in order:
+            m = pattern.search(doc.keep[i])
+            if not m:
+                continue
+            value = _name_value(_cut_next_label(doc, i, m.end()))
+            src = i
+            if value is None and not _after(doc, i, m.end()).strip(" ,;."):
+                j = _next_line(doc, i)
+                if j is not None:
+                    value, src = _name_value(lines[j].text), j
+            if value:
+                out.fields["full_name"] = found(value, lines[src])
+                break
+        if "full_name" in out.fields:
+            break
+    # date of birth
+    for i in order:
+        m = BIRTH_LABEL.search(doc.keep[i])
+        if not m:
+            continue
+        d = DATE_NUMERIC.search(doc.keep[i], m.end())
+        src = i
+        if not d:
+            j = _next_line(doc, i)
+            d = DATE_NUMERIC.search(doc.keep[j]) if j is not None and not _after(doc, i, m.end()) else None
+            src = j if d else i
+        if not d:
+            continue
+        birth, why = valid_date(d["d"], d["m"], d["y"])
+        out.fields["date_of_birth"] = found(birth.isoformat(), lines[src]) if birth else Field(None, lines[src].page, lines[src].box, 0.0, why)
+        break
+    # personal identification number
+    for i in order:
+        m = ID_LABEL.search(doc.keep[i])
+        if not m:
+            continue
+        raw_text, src = lines[i].text[m.end():], i
+        if not re.search(r"\d", raw_text):
+            j = _next_line(doc, i)
+            if j is None:
+                continue
+            raw_text, src = lines[j].text, j
+        raw = re.match(r"^[\s:|.]*((?:[0-9oOlI|!]\s*[|\]\[]?\s*){1,16})", raw_text)
+        if not raw:
+            continue
+        cand = re.sub(r"[^0-9oOlI!]", "", raw.group(1))
+        value, why = check_personal_id(cand, birth)
+        conf = lines[src].conf / 100 if not why else 0.2
+        keep = value if value and not (why and "digits" in why) else None
+        out.fields["personal_id"] = Field(keep, lines[src].page, lines[src].box, round(conf, 3), why)
+        break
+    if out.fields.get("personal_id") is None or out.fields["personal_id"].value is None:
+        for i in order:  # the machine-readable zone of an ID card: IDVNM, document number, check digit, the 12 digits
+            m = MRZ.search(lines[i].text.replace(" ", "").upper())
+            if m:
+                pid = m.group(3).replace("O", "0")
+                value, why = check_personal_id(pid, birth)
+                if value and not why and pid[3:] == m.group(1).replace("O", "0"):
+                    out.fields["personal_id"] = found(value, lines[i], 0.8)
+                    break
+    # permanent address
+    for pattern in ADDRESS_LABELS:
+        for i in order:
+            m = pattern.search(doc.keep[i])
+            if not m:
+                continue
+            value, used = _address_value(doc, i, m.end())
+            if letters(value) >= 4:
+                out.fields["address"] = found(snap_address(value), lines[i], None, [lines[j] for j in used])
+                break
+        if "address" in out.fields:
+            break
+    _certificate(doc, out)
+
+
+def _certificate(doc: Doc, out: Extracted) -> None:
+    lines = doc.lines
+    t = title_line(doc, doc.first)
+    kind = t[1] if t else ""
+    permit = kind.startswith("giay phep")
+    certificate = kind.startswith("giay chung nhan")
+    if permit and out.value("number_symbol"):
+        f = out.fields["number_symbol"]
+        out.fields["certificate_number"] = Field(f.value, f.page, f.box, f.confidence)
+    else:
+        for i in range(len(lines)):
+            m = CERT_NO_LABEL.search(doc.keep[i])
+            if m:
+                raw = re.match(r"[\s:]*([0-9A-Za-zĐđ/\-.]+)", lines[i].text[m.end():])
+                if raw:
+                    value = raw.group(1).strip(".").replace("đ", "Đ")
+                    out.fields["certificate_number"] = found(value.upper() if not "/" in value else value, lines[i])
+                    break
+        if "certificate_number" not in out.fields and certificate:
+            for i in doc.on(doc.first)[:25]:
+                m = SERIAL.match(doc.keep[i])
+                if m and is_upper(lines[i].text[:2], 1.0):
+                    head = lines[i].text.strip()[:2].replace("Ð", "Đ")
+                    out.fields["certificate_number"] = found(f"{head} {digits(m.group(2))}", lines[i])
+                    break
+    if not (permit or certificate or "certificate_number" in out.fields):
+        return
+    for i in range(len(lines)):
+        m = CERT_DATE_LABEL.search(doc.keep[i])
+        if not m:
+            continue
+        d = DATE_WORDS.search(doc.keep[i], m.start()) or DATE_NUMERIC.search(doc.keep[i], m.end())
+        if d:
+            when, why = valid_date(d["d"], d["m"], d["y"])
+            out.fields["certificate_date"] = found(when.isoformat(), lines[i]) if when else Field(None, lines[i].page, lines[i].box, 0.0, why)
+            return
+    if out.value("issue_date"):
+        f = out.fields["issue_date"]
+        out.fields["certificate_date"] = Field(f.value, f.page, f.box, f.confidence, "the certificate's date of issue")
