@@ -276,6 +276,9 @@ def retrain() -> None:
     out.print(per_kind)
     if m["confusions"]:
         out.print("confusions: " + ", ".join(f"{k} ×{v}" for k, v in m["confusions"].items()))
+    held = m["corrections_held_out"]
+    if held["n"]:
+        out.print(f"corrected documents held out: {held['n']}, typed right {held['accuracy']:.1%}")
     acc = f"{m['accuracy']:.2%}" if m["accuracy"] is not None else "not measured (too few samples)"
     out.print(f"model {m['id']} ({m['sha256'][:12]}, {(m['bytes'] or 0) / 1e6:.1f} MB) is active: {m['samples']} samples, "
               f"{m['corrections']} corrected documents, held-out accuracy {acc}")

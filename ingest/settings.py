@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     max_page_pixels: int = Field(120_000_000, description="Largest page (pixels) before it is refused")
     max_pages: int = Field(2000, description="Most pages one file may have")
     review_threshold: float = Field(0.8, description="Documents classified below this confidence await a clerk")
+    retrain_interval_hours: float = Field(
+        24.0, description="Hours between retrainings of the type model from clerks' corrections (skipped when there are none); 0 = never"
+    )
     host: str = Field("127.0.0.1", description="API bind address")
     port: int = Field(8000, description="API port")
 

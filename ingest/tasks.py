@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import timedelta
 
 from celery import Celery
 from celery.signals import worker_process_init
@@ -45,6 +46,17 @@ def configure(s: Settings) -> None:
 
 
 configure(get_settings())
+
+
+def schedule(s: Settings) -> None:
+    """Periodic work for ``celery beat``: the type model retrained from clerks' corrections."""
+    app.conf.beat_schedule = (
+        {"retrain-type-model": {"task": "sohoa.retrain", "schedule": timedelta(hours=s.retrain_interval_hours)}}
+        if s.retrain_interval_hours > 0 else {}
+    )
+
+
+schedule(get_settings())
 
 
 @worker_process_init.connect
@@ -89,3 +101,17 @@ def assemble(self, batch_file_id: str) -> str | None:
             raise self.retry(exc=exc, countdown=5 * (self.request.retries + 1))
         pipeline.fail_file(rt, batch_file_id, f"could not assemble the PDF: {exc}")
         raise
+
+
+@app.task(name="sohoa.retrain", bind=True, max_retries=0)
+def retrain(self, force: bool = False) -> dict | None:
+    """Retrain the type model when clerks corrected types since the last one (``force``: retrain anyway)."""
+    from ingest import typemodel
+
+    rt = _rt()
+    row = typemodel.retrain(rt) if force else typemodel.retrain_if_due(rt, rt.settings.retrain_interval_hours)
+    if row is None:
+        log.info("type model: no new corrections, or the active model is recent; nothing retrained")
+        return None
+    log.info("type model %s trained: %s samples, %s corrections, held-out accuracy %s", row.id, row.samples, row.corrections, row.accuracy)
+    return typemodel.model_summary(row)
