@@ -274,9 +274,8 @@ def classify(lines: list[Line], fields: Extracted, model: TypeModel | None = Non
         p_rule = probs.get(rule_type.code, 0.0)
         if top == rule_type.code:
             return out(rule_type, 1 - (1 - rule_conf) * (1 - p_rule), f"{rule_why}; model agrees ({_fmt(p_rule)})")
-        if p_rule >= MODEL_VETO:  # the model hesitates between the two: the rule's type, confidence from both
-            return out(rule_type, min(rule_conf, p_rule + 0.5 * p_top) if p_rule < p_top else rule_conf,
-                       f"{rule_why}; {said}, {rule_type.name} {_fmt(p_rule)}")
+        if p_rule >= MODEL_VETO:  # the model hesitates between the two: the rule's type, below the review line
+            return out(rule_type, p_rule + 0.5 * p_top, f"{rule_why}; {said}, {rule_type.name} {_fmt(p_rule)}")
         if p_top >= MODEL_OVERRULES:
             return out(BY_CODE[top], DISAGREE, f"{said}, although {rule_why}")
         return out(rule_type, DISAGREE, f"{rule_why}; but {said}")

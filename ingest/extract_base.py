@@ -87,7 +87,7 @@ def missing(reason: str) -> Field:
 
 @lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
-    if ch in "đĐ":
+    if ch in "đĐðÐ":
         return "d"
     f = "".join(c for c in unicodedata.normalize("NFD", ch.lower()) if not unicodedata.combining(c))
     return f if len(f) == 1 else ch.lower()[:1] or " "
@@ -121,8 +121,8 @@ def is_upper(text: str, share: float = 0.8) -> bool:
 # --- digits and dates --------------------------------------------------------------------------------------
 
 _DIGITISH = str.maketrans({"o": "0", "O": "0", "Q": "0", "D": "0", "l": "1", "I": "1", "|": "1", "i": "1", "!": "1", "Ì": "1", "í": "1",
-                           "s": "5", "S": "5", "B": "8", "z": "2", "Z": "2", "g": "9"})
-D = r"[0-9olI|i!]"  # a digit as OCR may render it
+                           "s": "5", "S": "5", "B": "8", "§": "8", "z": "2", "Z": "2", "g": "9"})
+D = r"[0-9olI|i!§]"  # a digit as OCR may render it
 
 
 def digits(s: str) -> str:

@@ -18,8 +18,8 @@ from ingest.extract_places import snap_agency, snap_place, symbol_parts
 from storage.text import fold
 
 # "Số: 12/QĐ-UBND" on folded text: OCR's "S6:", "5ố", a missing colon, spaces around the slash and the dash
-NUMBER = re.compile(r"^[s5][o06]?\s*[:;.,]?\s*([0-9olI|i!]{1,6}(?:\s[0-9]{1,3})?)\s*[/\\]\s*((?:\d{4}\s*/\s*)?[a-z0-9đ]+(?:\s*[-–]\s*[a-z0-9đ]+)*)")
-_NUMBER_KEEP = re.compile(r"^\s*[s5][o06]?\s*[:;.,]?\s*(?P<n>[0-9olI|i!]{1,6}(?:\s[0-9]{1,3})?)\s*[/\\]\s*(?P<s>(?:[0-9olI|]{4}\s*/\s*)?[a-z0-9]+(?:\s*[-–]\s*[a-z0-9]+)*)")
+NUMBER = re.compile(r"^[s5][o06]?\s*[:;.,]?\s*([0-9olI|i!§]{1,6}(?:\s[0-9]{1,3})?)\s*[/\\]\s*((?:\d{4}\s*/\s*)?[a-z0-9đ]+(?:\s*[-–]\s*[a-z0-9đ]+)*)")
+_NUMBER_KEEP = re.compile(r"^\s*[s5][o06]?\s*[:;.,]?\s*(?P<n>[0-9olI|i!§]{1,6}(?:\s[0-9]{1,3})?)\s*(?:[/\\]\s*|(?=[a-z]{2,}[a-z0-9]*\s*[-–]))(?P<s>(?:[0-9olI|]{4}\s*/\s*)?[a-z0-9]+(?:\s*[-–]\s*[a-z0-9]+)*)")
 MOTTO = re.compile(r"(cong\s*h[o0]a\s*x[a-z]\s*h[o0]i|x[a-z]\s*h[o0]i\s*ch[u]\s*ngh[i1]a|doc\s*l[a]p\s*[-–]|t[u]\s*do\s*[-–]\s*h[a]nh)")
 COPY_FORM = re.compile(r"^(sao\s*y(\s*ban\s*chinh)?|trich\s*sao|sao\s*luc)\s*[.:]?$")
 COPY_ABBR = {"sy": "sao_y", "trs": "trich_sao", "sl": "sao_luc"}
@@ -118,6 +118,8 @@ def _symbol(raw: str) -> str:
             out.append(part)
             continue
         hit = known.get(fold(part))
+        if not hit and re.search(r"(.)\1", fold(part)):  # OCR's doubled letter: QĐÐ
+            hit = known.get(re.sub(r"(.)\1", r"\1", fold(part)))
         out.append(hit if hit else part)
     return "".join(out)
 
@@ -178,8 +180,31 @@ def number(doc: Doc, out: Extracted, copy: Copy | None) -> None:
 
 # --- place and date ----------------------------------------------------------------------------------------------
 
-_NOT_PLACE = re.compile(r"(can cu|theo|quyet dinh|nghi dinh|thong tu|luat|so |tu |den |ke tu|thoi gian|dia diem|ngay ky|hieu luc|"
-                        r"ngay cap|cap ngay|sinh|het |tai |vao luc|hom nay|nam |thang |truoc|sau|thong qua|cong van|ke hoach|:)")
+_NOT_PLACE = re.compile(r"^(?:.*\s)?(can cu|theo|quyet dinh|nghi dinh|thong tu|luat|ke tu|thoi gian|dia diem|hieu luc|vao luc|hom nay|"
+                        r"thong qua|cong van|ke hoach|truoc|den het|tu ngay|cap ngay|ngay cap|sinh)(?:\s|$)")
+_UNIT_WORDS = {"tinh", "thanh", "pho", "huyen", "quan", "thi", "xa", "phuong", "tran", "tp", "tp."}
+
+
+def _place_words(before: str) -> str | None:
+    """The place a date line starts with: its trailing capitalised words (an agency's capitals OCR glued in
+    front of it, "TRUNG TÂM PHỤC VỤ HÀNH Quảng Ngãi", are left out)."""
+    words = before.split()
+    out: list[str] = []
+    for w in reversed(words):
+        bare = w.strip(",.;:()")
+        if not bare:
+            continue
+        f = fold(bare)
+        titled = bare[:1].isupper() and not (len(bare) > 1 and bare.isupper() and not bare.isdigit() and f not in ("tp",))
+        if titled or f in _UNIT_WORDS or (bare.isdigit() and len(bare) <= 2):
+            out.insert(0, bare if w[-1:] != "." or f != "tp" else w)
+            continue
+        if bare.isupper() and out and len(bare) > 1:
+            break
+        return None
+    if not out or len(out) > 6 or not out[0][:1].isupper():
+        return None
+    return " ".join(out)
 
 
 def _date_candidates(doc: Doc, idx: list[int]):
@@ -191,12 +216,14 @@ def _date_candidates(doc: Doc, idx: list[int]):
         before = doc.lines[i].text[: m.start()].strip(" ,.;-–")
         fb = fold(before)
         when, why = valid_date(m["d"], m["m"], m["y"])
+        place = _place_words(before) if before and ":" not in before and not _NOT_PLACE.match(fb) else None
         if "hom nay" in fb:
             kind = "today"
         elif not before:
             kind = "bare"
-        elif len(before.split()) <= 6 and not _NOT_PLACE.search(fb + " ") and before[:1].isupper() and not re.search(r"\d{3}", before):
+        elif place:
             kind = "place"
+            before = place
         else:
             kind = "body"
         yield i, kind, when, why, before
@@ -220,8 +247,8 @@ def place_date(doc: Doc, out: Extracted, copy: Copy | None) -> None:
             chosen = header[0]
     if chosen is None:
         cands = list(_date_candidates(doc, list(range(len(doc.lines)))))
-        for kinds in (("place",), ("today",)):
-            hit = [c for c in cands if c[1] in kinds]
+        for kinds in (("place",), ("today",)):  # a place-and-date line stands in the right column (above a signature)
+            hit = [c for c in cands if c[1] in kinds and (c[1] == "today" or doc.lines[c[0]].cx > doc.page(c[0]).mid)]
             if hit:
                 chosen = hit[0]
                 break
@@ -239,32 +266,44 @@ def place_date(doc: Doc, out: Extracted, copy: Copy | None) -> None:
 # --- agency -------------------------------------------------------------------------------------------------------
 
 
-def _agency_block(doc: Doc, idx: list[int], right_limit: float | None, stop_top: float | None) -> list[int]:
-    out = []
+def _agency_block(doc: Doc, idx: list[int], right_limit: float | None, stop_top: float | None) -> list[tuple[int, str]]:
+    """(line, text) of the agency block; the motto or a date OCR glued onto an agency line is cut off."""
+    out: list[tuple[int, str]] = []
     for i in sorted(idx, key=lambda i: doc.lines[i].top):
         l, f = doc.lines[i], doc.folded[i]
         if stop_top is not None and l.top >= stop_top - 2:
             break
-        if right_limit is not None and l.cx > right_limit:
+        text = l.text
+        cut = [m.start() for m in (MOTTO.search(doc.keep[i]), DATE_WORDS.search(doc.keep[i])) if m]
+        if cut and min(cut) > 0:
+            text = text[: min(cut)]
+            if DATE_WORDS.search(doc.keep[i]):
+                words = text.split()
+                while words and not is_upper(words[-1], 0.9):
+                    words.pop()
+                text = " ".join(words)
+        elif cut:
             continue
-        if letters(l.text) < 2 or MOTTO.search(f) or DATE_WORDS.search(doc.keep[i]):
+        if right_limit is not None and l.cx > right_limit and not (cut and l.left < right_limit):
             continue
-        if NUMBER.match(f) or f.startswith(("v/v", "v/", "kinh gui")) or f.strip(" .") in _MARKS:
+        if letters(text) < 2:
+            continue
+        if NUMBER.match(f) or re.match(r"^[s5][o06]?\s*[:;]", f) or f.startswith(("v/v", "v/", "kinh gui")) or f.strip(" .") in _MARKS:
             break
-        if not is_upper(l.text, 0.6):
+        if not is_upper(text, 0.6):
             if out:
                 break
             continue
-        out.append(i)
+        out.append((i, text))
     return out
 
 
-def _names(doc: Doc, block: list[int]) -> list[tuple[str, list[int]]]:
+def _names(doc: Doc, block: list[tuple[int, str]]) -> list[tuple[str, list[int]]]:
     """The block's lines grouped into names: a new name starts with an organisation's word (SỞ, PHÒNG, UBND...);
     a unit line (TỈNH CÀ MAU) or a wrapped rest joins the name above it."""
     names: list[tuple[str, list[int]]] = []
-    for i in block:
-        text = clean(doc.lines[i].text).strip(" .,;:-_")
+    for i, raw in block:
+        text = clean(raw).strip(" .,;:-_—ˆ")
         f = fold(text)
         if names and (not _ORG_START.match(f + " ") or _UNIT_START.match(f)):
             prev, idx = names[-1]

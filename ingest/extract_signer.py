@@ -188,6 +188,27 @@ def _signer_in(doc: Doc, out: Extracted, region: list[int]) -> bool:
 # --- recipients -----------------------------------------------------------------------------------------------------
 
 
+def _tidy_item(v: str) -> str:
+    """A Nơi nhận item as a clerk types it: no final punctuation, a space after commas, OCR's "." for "," inside
+    the item put back, the usual forms (Như trên, Lưu: VT — the văn thư's file) restored when OCR blurred them."""
+    v = re.sub(r"\s*[;:,.`'\"]+\s*$", "", v.strip())
+    v = re.sub(r"\.(?=\s+[a-zà-ỹđ])", ",", v)
+    v = re.sub(r"[;:](?=\s+[a-zà-ỹđ(])", ",", v) if not fold(v).startswith("luu") else v
+    v = re.sub(r",(?=\S)", ", ", v)
+    v = re.sub(r"\s+([,;)])", r"\1", v).strip()
+    f = fold(v)
+    if f.replace(" ", "") in ("nhutren", "nhu tren"):
+        return "Như trên"
+    m = re.match(r"^(L\S{1,2}u)\s*[:;.,]?\s*(.*)$", v)
+    if m and fold(m.group(1)) == "luu" and m.group(2):
+        codes = [c.strip(" .'`") for c in re.split(r"[,;]", m.group(2)) if c.strip(" .'`")]
+        if codes and codes[0][:1] in "VvỰ" and len(codes[0].replace("'", "")) <= 3:  # the first is the văn thư's file: VT
+            codes[0] = "VT"
+        return "Lưu: " + ", ".join(codes)
+    return v
+
+
+
 def recipients(doc: Doc, out: Extracted, copy: Copy | None) -> None:
     heads = [i for i, f in enumerate(doc.folded) if NOI_NHAN.match(f) and len(f) < 40]
     if copy:
@@ -227,8 +248,8 @@ def recipients(doc: Doc, out: Extracted, copy: Copy | None) -> None:
             continue
         last = items[-1] if items else None
         ended = bool(last) and re.search(r"[;.]\s*$", last[-1]) is not None
-        cont = bool(last) and not dashed and not ended and (
-            body[:1].islower() or (item_left is not None and l.left > item_left + 0.4 * p.line_h) or re.search(r",\s*$", last[-1]) is not None)
+        # an item ends with ";" (the last with "."): a line after an unfinished item, without a dash, goes on with it
+        cont = bool(last) and not dashed and not ended
         if cont:
             last.append(body)
         else:
@@ -240,10 +261,7 @@ def recipients(doc: Doc, out: Extracted, copy: Copy | None) -> None:
         items.insert(0, [_DASH.sub("", rest)])
     values = []
     for it in items:
-        v = " ".join(it)
-        v = re.sub(r"\s*[;:,.]+\s*$", "", v)
-        v = re.sub(r",(?=\S)", ", ", v)
-        v = re.sub(r"\s+([,;)])", r"\1", v).strip()
+        v = _tidy_item(" ".join(it))
         if letters(v) >= 2:
             values.append(v)
     if not values:
