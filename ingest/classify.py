@@ -69,6 +69,7 @@ def _abbreviation_type(symbol: str | None) -> DocType | None:
 _AUTHORITY = re.compile(r"^(kt|tm|tl|tuq)\s*[.,]")
 _NUMBER_LINE = re.compile(r"^[s5]\s?[o06]\s*[:;.,]?\s*[0-9oOlI|]{1,6}\s*/\s*(\S+)")
 COPY_CODES = ("sao_y", "trich_sao", "sao_luc")
+CITIZEN_CODES = ("don_de_nghi", "to_khai", "giay_chung_nhan", "giay_phep", "can_cuoc")
 
 
 def _is_capitals(text: str) -> bool:
@@ -76,9 +77,14 @@ def _is_capitals(text: str) -> bool:
     return bool(letters) and sum(c.isupper() for c in letters) / len(letters) >= 0.8
 
 
+def title_key(text: str) -> str:
+    """A line folded for matching a type name: no specks before it (``'TỜ KHAI``), no punctuation after."""
+    return re.sub(r"^[^0-9a-z]+", "", fold(text)).rstrip(":.,; ")
+
+
 def _title_of(text: str, titles=BY_TITLE) -> DocType | None:
     """The type whose name this line is (or begins with), tolerating OCR's merged and split words."""
-    key = fold(text).rstrip(":. ")
+    key = title_key(text)
     compact = key.replace(" ", "")
     for title, t in titles:
         tc = title.replace(" ", "")
@@ -92,13 +98,14 @@ def _title_of(text: str, titles=BY_TITLE) -> DocType | None:
 def _title_type(lines: list[Line]) -> tuple[DocType, Line] | None:
     """A line in capitals, on the first page above the recipients and signer, that is (or begins with) a type name."""
     first = lines[0].page if lines else 1
-    for line in lines[:40]:
-        if line.page != first:
-            break
+    page = [l for l in lines[:40] if l.page == first]
+    # the type name comes after the header: agency names above it can fold like a type ("PHƯỜNG AN BIÊN")
+    start = next((i + 1 for i, l in enumerate(page[:15]) if "doc lap" in fold(l.text)), 0)
+    for line in page[start:]:
         key = fold(line.text)
         if key.startswith("noi nhan") or _AUTHORITY.match(key):
             break  # the closing block: its capitals are positions (THỨ TRƯỞNG), not a type name
-        if not _is_capitals(line.text) or key.startswith(("cong hoa", "doc lap")):
+        if not _is_capitals(line.text) or "cong hoa" in key or "doc lap" in key:
             continue
         t = _title_of(line.text)
         if t is not None:
@@ -282,8 +289,9 @@ def classify(lines: list[Line], fields: Extracted, model: TypeModel | None = Non
 
     # weak or no rules: the model decides, and a weak rule that agrees adds to its confidence
     if strength == "weak":
-        if top == rule_type.code:
-            return out(rule_type, 1 - (1 - rule_conf * 0.5) * (1 - p_top), f"{rule_why}; model agrees ({_fmt(p_top)})")
+        if top == rule_type.code or (r.citizen and rule_type.code == "don_de_nghi" and top in CITIZEN_CODES):
+            rule_type = BY_CODE[top]  # form fields say "a citizen's paper"; the model says which one
+            return out(rule_type, 1 - (1 - rule_conf * 0.5) * (1 - p_top), f"{rule_why}; {said}")
         return out(BY_CODE[top], min(p_top, 0.75), f"{said}, although {rule_why}")
     if top == "khac" and not r.header:  # no header, no type name, no symbol: what "other" means; the model agrees
         return out(KHAC, 1 - (1 - 0.3) * (1 - p_top), f"no Decree 30 header, type name or symbol; {said}")

@@ -17,6 +17,7 @@ from ingest.extract_base import (DATE_NUMERIC, DATE_WORDS, Extracted, Field, che
                                  looks_like_name, title_case, valid_date)
 from ingest.extract_header import Doc, title_line
 from ingest.extract_places import UNIT, snap_name
+from ingest.extract_words import restore_name
 from storage.text import fold
 
 _TAIL = r"[^:\n]{0,50}?:"  # what may stand between a label and its colon: its English twin ("/ Full name")
@@ -85,7 +86,7 @@ def _name_value(text: str) -> str | None:
         else:
             break
     if 2 <= len(best) <= 6 and looks_like_name(" ".join(best)):
-        return title_case(" ".join(best))
+        return restore_name(title_case(" ".join(best)))
     return None
 
 

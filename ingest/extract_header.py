@@ -15,6 +15,7 @@ from ingest.doctypes import BY_TITLE
 from ingest.extract_base import (DATE_WORDS, Extracted, Field, Line, Page, clean, digits, fold_keep, found, is_upper, letters, missing,
                                  valid_date)
 from ingest.extract_places import snap_agency, snap_place, symbol_parts
+from ingest.extract_words import restore_tones
 from storage.text import fold
 
 # "Số: 12/QĐ-UBND" on folded text: OCR's "S6:", "5ố", a missing colon, spaces around the slash and the dash
@@ -377,7 +378,7 @@ def _joined(doc: Doc, first: int, text: str, follow: list[int], column: Line, ma
             break
         if abs(l.cx - column.cx) > 0.12 * p.width + 0.05 * column.box[2]:
             break
-        if f.startswith(_SUBJECT_STOP) or NUMBER.match(f) or letters(l.text) < 2:
+        if f.startswith(_SUBJECT_STOP) or NUMBER.match(f) or (letters(l.text) < 2 and not re.search(r"\d{4}", l.text)):
             break
         text += " " + clean(l.text)
         used.append(j)
@@ -399,7 +400,7 @@ def subject(doc: Doc, out: Extracted) -> None:
             follow = [j for j in by_top if doc.lines[j].top > l.top and doc.lines[j].cx < p.mid]
             text, used = _joined(doc, i, l.text[m.end():], follow, l, 4)
             if text:
-                out.fields["subject"] = found(text[:500], l, None, [doc.lines[j] for j in used])
+                out.fields["subject"] = found(restore_tones(text)[:500], l, None, [doc.lines[j] for j in used])
             return
     t = title_line(doc, doc.first)
     if not t:
@@ -431,4 +432,4 @@ def subject(doc: Doc, out: Extracted) -> None:
     text = text.strip(" .;:")
     if letters(text) >= 3:
         lines = [doc.lines[k] for k in used]
-        out.fields["subject"] = found(text[:500], lines[0], None, lines)
+        out.fields["subject"] = found(restore_tones(text)[:500], lines[0], None, lines)

@@ -15,6 +15,7 @@ from functools import lru_cache
 from ingest.extract_base import Extracted, clean, found, is_upper, letters, looks_like_name, missing, syllable, title_case
 from ingest.extract_header import Copy, Doc, copy_lines
 from ingest.extract_places import read_list, snap_agency
+from ingest.extract_words import restore_name, restore_tones
 from storage.text import fold
 
 AUTHORITY = re.compile(r"^(kt|tm|tl|tuq)\s*[.,:]\s*(.+)$")
@@ -95,7 +96,7 @@ def _name_in(text: str) -> str | None:
             break
     if not best:
         return None
-    return title_case(" ".join(best))
+    return restore_name(title_case(" ".join(best)))
 
 
 def signer(doc: Doc, out: Extracted, copy: Copy | None) -> None:
@@ -261,7 +262,7 @@ def recipients(doc: Doc, out: Extracted, copy: Copy | None) -> None:
         items.insert(0, [_DASH.sub("", rest)])
     values = []
     for it in items:
-        v = _tidy_item(" ".join(it))
+        v = restore_tones(_tidy_item(" ".join(it)))
         if letters(v) >= 2:
             values.append(v)
     if not values:

@@ -143,15 +143,18 @@ def _symbol_marker(line: str, folded: str, prefix: str) -> str | None:
 
 
 _TITLE_WORDS = {title.split(" ")[0] for title, _t in BY_TITLE} | {"cong", "doc"}
+_LEADING = re.compile(r"^[^0-9a-z]+")  # specks before a title: 'TỜ KHAI
 
 
 def _title_marker(line: str, folded: str) -> str | None:
-    if folded.split(" ", 1)[0].rstrip(":.") not in _TITLE_WORDS:  # cheap test first: most lines start otherwise
+    key = _LEADING.sub("", folded).rstrip(":.,; ")
+    if key.split(" ", 1)[0] not in _TITLE_WORDS:  # cheap test first: most lines start otherwise
         return None
+    if "doc lap" in key or "cong hoa xa" in key:
+        return "motto"
     letters = [c for c in line if c.isalpha()]
     if len(letters) < 2 or sum(c.isupper() for c in letters) / len(letters) < 0.8:
         return None
-    key = folded.rstrip(":. ")
     if key.startswith(("cong hoa", "doc lap")):
         return "motto"
     for title, t in BY_TITLE:
@@ -163,7 +166,8 @@ def _title_marker(line: str, folded: str) -> str | None:
 def _markers(first: list[tuple[str, str]], tail: list[tuple[str, str]]) -> list[str]:
     """What the rules look at, as tokens: symbol abbreviation (printed and folded), V/v, type names in capitals."""
     out: list[str] = []
-    symbol_seen = False
+    symbol_seen = title_seen = False
+    after_motto = next((i + 1 for i, (_l, f) in enumerate(first[:15]) if "doc lap" in f), 0)
     for i, (line, folded) in enumerate(first):
         if not symbol_seen and (m := _symbol_marker(line, folded, "sym")):
             out.append(m)
@@ -173,10 +177,15 @@ def _markers(first: list[tuple[str, str]], tail: list[tuple[str, str]]) -> list[
         t = _title_marker(line, folded)
         if t == "motto":
             out.append("motto")
-        elif t:
+        elif t and i < after_motto:
+            out.append(f"agency:{t}")  # an agency line that folds like a type name (PHƯỜNG AN BIÊN)
+        elif t and not title_seen:  # the type name; later ones are headings (QUY CHẾ ... QUY ĐỊNH CHUNG)
+            title_seen = True
             out.append(f"title:{t}")
             if i < HEAD_LINES:
                 out.append(f"headtitle:{t}")
+        elif t:
+            out.append(f"heading:{t}")
     for line, folded in tail:
         if m := _symbol_marker(line, folded, "tailsym"):
             out.append(m)

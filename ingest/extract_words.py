@@ -1,0 +1,152 @@
+"""Tone marks OCR changed, put back from word lists (ingest/data/words.txt, names.txt).
+
+Tesseract often reads one tone mark for another (ể/ế, ổ/ố, ầ/â). A word of several syllables spelled as OCR
+read it but unknown, while a known word folds the same (``tập thế`` / ``tập thể``), is taken to be that word;
+words spelled as some known word are left alone, and so are capitalised names inside running text (a place,
+a person) and anything with digits. Personal names are put right syllable by syllable against lists of
+surnames and of middle and given names.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from ingest.extract_places import _distance, read_list
+from storage.text import fold
+
+
+@lru_cache(maxsize=None)
+def _words() -> tuple[dict[str, list[str]], set[str]]:
+    by: dict[str, list[str]] = {}
+    known: set[str] = set()
+    for w in read_list("words.txt"):
+        by.setdefault(fold(w), []).append(w)
+        known.add(w)
+    return by, known
+
+
+@lru_cache(maxsize=None)
+def _names() -> dict[str, dict[str, list[str]]]:
+    sections: dict[str, dict[str, list[str]]] = {"surnames": {}, "given": {}}
+    current = "given"
+    for row in read_list("names.txt"):
+        m = re.match(r"^\[(\w+)\]$", row)
+        if m:
+            current = m.group(1)
+            continue
+        if " " in row:
+            continue
+        variants = sections.setdefault(current, {}).setdefault(fold(row), [])
+        if row not in variants:
+            variants.append(row)
+    return sections
+
+
+def _cased(like: str, word: str) -> str:
+    if like.isupper() and len(like) > 1:
+        return word.upper()
+    if like[:1].isupper():
+        return word[:1].upper() + word[1:]
+    return word
+
+
+_TONES = {"\u0300", "\u0301", "\u0309", "\u0303", "\u0323"}
+
+
+def _toneless(word: str) -> str:
+    """The word without its tone mark, its vowels' other marks kept (ư, ơ, â, ê, ô, ă)."""
+    return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", word.lower()) if c not in _TONES))
+
+
+def _nearest(got: str, variants: list[str]) -> str | None:
+    """The variant nearest to what OCR read; on a tie the first (the more frequent) one."""
+    best = min(variants, key=lambda v: (_distance(v.lower(), got.lower(), 10), variants.index(v)))
+    return best
+
+
+_DATE_WORD = {"nam": "năm", "thang": "tháng", "ngay": "ngày"}
+
+
+def _date_words(text: str) -> str:
+    """"nắm 2020" is "năm 2020": the date words before their number."""
+    def fix(m: re.Match) -> str:
+        w = m.group(1)
+        return _cased(w, _DATE_WORD[fold(w)]) + m.group(2)
+    return re.sub(r"(?<![^\W\d_])([^\W\d_]{3,5})(\s+\d)", lambda m: fix(m) if fold(m.group(1)) in _DATE_WORD else m.group(0), text)
+
+
+def restore_tones(text: str) -> str:
+    if not text:
+        return text
+    text = _date_words(text)
+    by, known = _words()
+    tokens = list(re.finditer(r"[^\W\d_]+", text))
+    if len(tokens) < 2:
+        return text
+    all_upper = text.upper() == text
+    words = [t.group(0) for t in tokens]
+    joined = [text[tokens[k].end():tokens[k + 1].start()] == " " for k in range(len(tokens) - 1)]  # one space between
+    proper = [False] * len(words)
+    if not all_upper:  # capitalised words that spell a place or a person are names, not words to correct
+        from ingest.extract_places import communes, districts, provinces
+
+        names = _names()
+        for k, w in enumerate(words):
+            if w[:1].isupper():
+                alone = fold(w) in names["surnames"] or fold(w) in names["given"]
+                for n in (2, 3, 4):
+                    if k + n <= len(words):
+                        key = " ".join(words[k:k + n])
+                        if any(g().lookup(key, fuzzy=False) for g in (provinces, districts, communes)):
+                            proper[k:k + n] = [True] * n
+                if alone and k + 1 < len(words) and words[k + 1][:1].isupper():
+                    proper[k] = proper[k + 1] = True
+    fixed: set[int] = set()
+    out = list(words)
+    for n in (3, 2):  # words as read that are known words stay as they are
+        for k in range(len(words) - n + 1):
+            if all(joined[k:k + n - 1]) and " ".join(w.lower() for w in words[k:k + n]) in known:
+                fixed.update(range(k, k + n))
+    for n in (3, 2):
+        for k in range(len(words) - n + 1):
+            span = range(k, k + n)
+            if not all(joined[k:k + n - 1]) or any(j in fixed or proper[j] for j in span):
+                continue
+            key = " ".join(fold(w) for w in words[k:k + n])
+            variants = by.get(key)
+            if not variants:
+                continue
+            # only a tone mark may change (OCR's ể for ế): "của Sở" is not "cửa sổ"
+            variants = [v for v in variants if all(_toneless(a) == _toneless(b) for a, b in zip(v.split(), words[k:k + n]))]
+            if not variants:
+                continue
+            best = _nearest(" ".join(words[k:k + n]), variants)
+            for j, w in zip(span, best.split()):
+                out[j] = _cased(words[j], w)
+            fixed.update(span)
+    if out == words:
+        return text
+    pieces, last = [], 0
+    for t, w in zip(tokens, out):
+        pieces.append(text[last:t.start()])
+        pieces.append(w)
+        last = t.end()
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def restore_name(name: str) -> str:
+    """A personal name with each syllable spelled as the name lists spell it (``Đỉnh Hữu Tuấn`` → ``Đinh ...``)."""
+    sections = _names()
+    words = name.split()
+    out = []
+    for k, w in enumerate(words):
+        table = sections["surnames"] if k == 0 and len(words) >= 2 else sections["given"]
+        variants = table.get(fold(w))
+        if not variants or w in variants:
+            out.append(w)
+            continue
+        out.append(_cased(w, _nearest(w, variants)))
+    return " ".join(out)
