@@ -202,7 +202,7 @@ def _tidy_item(v: str) -> str:
         return "Như trên"
     m = re.match(r"^(L\S{1,2}u)\s*[:;.,]?\s*(.*)$", v)
     if m and fold(m.group(1)) == "luu" and m.group(2):
-        codes = [c.strip(" .'`") for c in re.split(r"[,;]", m.group(2)) if c.strip(" .'`")]
+        codes = [c.strip(" .'`") for c in re.split(r"[,;]|\s+(?=[A-ZĐ]{2})", m.group(2)) if c.strip(" .'`")]
         if codes and codes[0][:1] in "VvỰ" and len(codes[0].replace("'", "")) <= 3:  # the first is the văn thư's file: VT
             codes[0] = "VT"
         return "Lưu: " + ", ".join(codes)

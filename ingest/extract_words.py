@@ -95,14 +95,14 @@ def restore_tones(text: str) -> str:
         names = _names()
         for k, w in enumerate(words):
             if w[:1].isupper():
-                alone = fold(w) in names["surnames"] or fold(w) in names["given"]
+                alone = fold(w) in names["surnames"]
                 for n in (2, 3, 4):
                     if k + n <= len(words):
                         key = " ".join(words[k:k + n])
                         if any(g().lookup(key, fuzzy=False) for g in (provinces, districts, communes)):
                             proper[k:k + n] = [True] * n
-                if alone and k + 1 < len(words) and words[k + 1][:1].isupper():
-                    proper[k] = proper[k + 1] = True
+                if alone and k + 1 < len(words) and words[k + 1][:1].isupper() and fold(words[k + 1]) in names["given"]:
+                    proper[k] = proper[k + 1] = True  # a surname and a given name: a person
     fixed: set[int] = set()
     out = list(words)
     for n in (3, 2):  # words as read that are known words stay as they are
