@@ -113,27 +113,85 @@ def snap_address(text: str) -> str:
     return ", ".join(out)
 
 
+_EXPIRY = re.compile(r"c[o0]\s*g[a-z]{0,2}\s*t[a-z]{0,2}\s*d[a-z]{1,2}n\s*[:.]?\s*[0-9]{1,2}\s*/\s*[0-9]{1,2}\s*/\s*[0-9]{4}")
+_HEADING = re.compile(r"^([ivxlh]{1,4}|[0-9]{1,2}|[a-zđ])\s*[.)]\s")
+
+
+def _strip_card_expiry(doc: Doc, i: int) -> str:
+    """An ID card's "Có giá trị đến: dd/mm/yyyy" under its photo is level with the address's second line, and
+    OCR reads the two as one line: the expiry is cut out."""
+    text = doc.lines[i].text
+    m = _EXPIRY.search(doc.keep[i])
+    if m:
+        text = (text[: m.start()] + " " + text[m.end():]).strip()
+    return clean(text)
+
+
+def _complete(value: str) -> bool:
+    """An address ends with its province (tỉnh An Giang, Thành phố Hà Nội, or the bare name on a card)."""
+    last = clean(value).rstrip(" ,;.").split(",")[-1].strip()
+    f = fold(last)
+    if re.match(r"^(tinh|thanh pho ha noi|thanh pho ho chi minh|thanh pho (da nang|hai phong|can tho)|tp\.? ?ho chi minh)\b", f):
+        return True
+    from ingest.extract_places import provinces
+
+    hit = provinces().lookup(last, fuzzy=False)
+    return bool(hit) and "," in value and not re.match(r"^(thanh pho|huyen|quan|thi xa)", f)
+
+
 def _address_value(doc: Doc, i: int, start: int) -> tuple[str, list[int]]:
     value = _cut_next_label(doc, i, start)
     used = [i]
     j = i
+    p = doc.page(i)
     for _ in range(3):  # an address wraps onto the next lines (an ID card: up to three)
+        if value and _complete(value):
+            break
         nxt = _next_line(doc, j)
         if nxt is None:
             break
-        t = clean(doc.lines[nxt].text)
-        f = doc.folded[nxt]
-        if not t or _LABEL_START.match(doc.keep[nxt]) or re.match(r"^(\d+\s*[.)]|[-–•]|[a-zđ]\))\s", t) or f.startswith(("co gia tri", "noi dang ky")):
+        t = _strip_card_expiry(doc, nxt)
+        f = fold(t)
+        if not t or _LABEL_START.match(fold_keep_text(t)) or _HEADING.match(f) or re.match(r"^[-–•]\s", t) or f.startswith("noi dang ky"):
             break
-        if value and value.rstrip().endswith((".",)):
-            break
-        if not value:
-            value = t
-        else:
-            value = f"{value} {t}"
+        if len(t.split()) >= 9 and t.rstrip().endswith(".") or doc.lines[nxt].box[2] > 0.9 * p.width and len(value.split(",")) >= 3:
+            break  # a sentence of the body, not the end of an address
+        value = f"{value} {t}" if value else t
         used.append(nxt)
         j = nxt
     return value.strip(" ,;"), used
+
+
+def fold_keep_text(text: str) -> str:
+    from ingest.extract_base import fold_keep
+
+    return fold_keep(text)
+
+
+def _read_id(raw: str, birth: date | None) -> tuple[str | None, str | None]:
+    """The 12 digits of an ID as read: plain, or printed in boxes, where OCR reads the box lines as |, I, l or 1."""
+    plain = re.sub(r"[^0-9oOlI!]", "", raw)
+    value, why = check_personal_id(plain, birth)
+    boxed = len(re.findall(r"[|\[\]I!l]", raw)) >= 3 or len(re.findall(r"\d\s+\d", raw)) >= 4
+    if not why or not boxed:
+        return value, why
+    groups = [g for g in re.split(r"[|\[\]I!l\s]+", raw.replace("o", "0").replace("O", "0")) if g]
+    ones = [(gi, k) for gi, g in enumerate(groups) if len(g) > 1 for k, ch in enumerate(g) if ch == "1" and 0 < k]
+    if len(ones) > 12:
+        return value, why
+    best = None
+    for mask in range(1 << len(ones)):
+        seps = {ones[b] for b in range(len(ones)) if mask >> b & 1}
+        ds = "".join(ch for gi, g in enumerate(groups) for k, ch in enumerate(g) if (gi, k) not in seps)
+        if len(ds) != 12 or not ds.isdigit():
+            continue
+        v, w = check_personal_id(ds, birth)
+        if v and not w:
+            # box lines alternate with digits: the fewer digits side by side, the likelier the reading
+            adjacent = sum(1 for gi, g in enumerate(groups) for k in range(len(g) - 1) if (gi, k) not in seps and (gi, k + 1) not in seps)
+            if best is None or adjacent < best[0]:
+                best = (adjacent, v)
+    return (best[1], None) if best else (value, why)
 
 
 def citizen(doc: Doc, out: Extracted) -> None:
@@ -184,11 +242,10 @@ def citizen(doc: Doc, out: Extracted) -> None:
             if j is None:
                 continue
             raw_text, src = lines[j].text, j
-        raw = re.match(r"^[\s:|.]*((?:[0-9oOlI|!]\s*[|\]\[]?\s*){1,16})", raw_text)
+        raw = re.match(r"^[\s:|.]*((?:[0-9oOlI|!\]\[]\s*){1,40})", raw_text)
         if not raw:
             continue
-        cand = re.sub(r"[^0-9oOlI!]", "", raw.group(1))
-        value, why = check_personal_id(cand, birth)
+        value, why = _read_id(raw.group(1), birth)
         conf = lines[src].conf / 100 if not why else 0.2
         keep = value if value and not (why and "digits" in why) else None
         out.fields["personal_id"] = Field(keep, lines[src].page, lines[src].box, round(conf, 3), why)

@@ -101,7 +101,7 @@ def _number_at(doc: Doc, i: int) -> tuple[str, str] | None:
     if not m:
         return None
     ds = digits(m["n"])
-    if not ds.isdigit():
+    if not ds.isdigit() or not re.search(r"[0-9]", m["n"]):
         return None
     number = (ds.lstrip("0") or "0").zfill(2)
     raw = doc.lines[i].text[m.start("s"):m.end("s")]
