@@ -46,7 +46,7 @@ def _after(doc: Doc, i: int, end: int) -> str:
     return doc.lines[i].text[end:].strip()
 
 
-def _cut_next_label(doc: Doc, i: int, start: int) -> str:
+def _cut_next_label(doc: Doc, i: int, start: int, keep_comma: bool = False) -> str:
     """The value from ``start`` to the next label on the same line (``Giới tính:``, ``, cấp ngày``)."""
     keep = doc.keep[i]
     m = _NEXT_LABEL.search(keep, start)
@@ -54,7 +54,8 @@ def _cut_next_label(doc: Doc, i: int, start: int) -> str:
     cap = re.search(r"[,;]\s*(cap\s*ngay|ngay\s*cap|sinh\s*nam|noi\s*cap|so\s*dinh\s*danh|cccd)", keep[start:end])
     if cap:
         end = start + cap.start()
-    return doc.lines[i].text[start:end].strip(" ,;.")
+    value = doc.lines[i].text[start:end]
+    return value.strip(" ;.").lstrip(",") if keep_comma else value.strip(" ,;.")
 
 
 def _next_line(doc: Doc, i: int) -> int | None:
@@ -90,9 +91,42 @@ def _name_value(text: str) -> str | None:
     return None
 
 
+_UNIT_WORD = r"(?:tỉnh|thành phố|huyện|quận|thị xã|phường|xã|thị trấn|Tỉnh|Thành phố|Huyện|Quận|Thị xã|Phường|Xã|Thị trấn)"
+_ADDRESS_WORDS = {"so": "Số", "to": "Tổ", "ap": "Ấp", "thon": "Thôn", "xom": "Xóm", "khu pho": "khu phố", "duong": "đường", "ngo": "ngõ",
+                  "hem": "hẻm", "kiet": "kiệt", "khom": "khóm", "lo": "lô", "can ho": "căn hộ"}
+
+
+def _address_word(part: str) -> str:
+    """The street part's leading word as clerks spell it (Tổ 20, Ấp Tân Hòa, đường ...), a street named after a
+    person with the name put right (đường Huynh Thúc Kháng → Huỳnh)."""
+    out = []
+    for piece in re.split(r"(\s+)", part):
+        out.append(piece)
+    text = part
+    for key, word in sorted(_ADDRESS_WORDS.items(), key=lambda kv: -len(kv[0])):
+        n = len(key.split())
+        head = " ".join(text.split()[:n])
+        if head and fold(head) == key and head != word and (len(text.split()) > n):
+            nxt = text.split()[n]
+            if key in ("so", "to") and not nxt[:1].isdigit():
+                continue
+            keep = head[:1].isupper() and not word[:1].isupper()
+            text = (word[:1].upper() + word[1:] if keep else word) + text[len(head):]
+            break
+    m = re.search(r"(?:đường|Đường|^Số\s+\S+|^\d\S*)\s+((?:[A-ZĐÀ-Ỹ][^\s,]*\s*){2,4})$", text)
+    if m and looks_like_name(m.group(1).strip()):  # a street named after a person: its surname put right
+        name = m.group(1).strip()
+        first, _, rest = name.partition(" ")
+        fixed = restore_name(f"{first} X").split()[0] if rest else first
+        text = text[: m.start(1)] + fixed + name[len(first):] + text[m.start(1) + len(name):]
+    return text
+
+
 def snap_address(text: str) -> str:
-    """An address as printed, its commune, district and province names spelled as the gazetteers spell them."""
-    parts = [p.strip() for p in clean(text).strip(" ,;.").split(",")]
+    """An address as printed, its commune, district and province names spelled as the gazetteers spell them
+    (a comma OCR lost between two units put back)."""
+    text = re.sub(rf"(?<=[^\s,])(?<!\bthị)(?<!\bThị)(?<!\bthành)(?<!\bThành)\s+(?={_UNIT_WORD}\s+[A-ZĐÀ-Ỹ0-9])", ", ", clean(text))
+    parts = [p.strip() for p in text.strip(" ,;.").split(",")]
     out = []
     n = len(parts)
     for k, part in enumerate(parts):
@@ -104,12 +138,12 @@ def snap_address(text: str) -> str:
             tables = {"tinh": ("p",), "thanh pho": ("p", "d"), "tp": ("p", "d"), "tp.": ("p", "d"), "huyen": ("d",), "quan": ("d",),
                       "thi xa": ("d",), "xa": ("c",), "phuong": ("c",), "thi tran": ("c",)}.get(m.group(1), ("p", "d", "c"))
             name, _ok = snap_name(rest, tables)
-            out.append(f"{typ} {name}" if not typ.endswith(".") else f"{typ} {name}")
+            out.append(f"{typ} {name}")
         elif k >= max(1, n - 3) and part[:1].isupper() and not re.match(r"^(so|to|ap|thon|khu|duong|xom|lo|can|ngo|hem|kiet)\b", f) \
                 and not any(ch.isdigit() for ch in part):
             out.append(snap_name(part)[0])
         else:
-            out.append(part)
+            out.append(_address_word(part) if k == 0 or k < n - 3 else part)
     return ", ".join(out)
 
 
@@ -131,16 +165,18 @@ def _complete(value: str) -> bool:
     """An address ends with its province (tỉnh An Giang, Thành phố Hà Nội, or the bare name on a card)."""
     last = clean(value).rstrip(" ,;.").split(",")[-1].strip()
     f = fold(last)
-    if re.match(r"^(tinh|thanh pho ha noi|thanh pho ho chi minh|thanh pho (da nang|hai phong|can tho)|tp\.? ?ho chi minh)\b", f):
-        return True
     from ingest.extract_places import provinces
 
+    m = re.match(r"^(tinh|tp\.?|thanh pho)\s+(.+)$", f)
+    if m:
+        return bool(provinces().lookup(last.split(None, 2 if m.group(1) == "thanh pho" else 1)[-1], fuzzy=False)) and \
+            (m.group(1) == "tinh" or bool(provinces().lookup(last, fuzzy=False)) or m.group(1).startswith("tp"))
     hit = provinces().lookup(last, fuzzy=False)
     return bool(hit) and "," in value and not re.match(r"^(thanh pho|huyen|quan|thi xa)", f)
 
 
 def _address_value(doc: Doc, i: int, start: int) -> tuple[str, list[int]]:
-    value = _cut_next_label(doc, i, start)
+    value = _cut_next_label(doc, i, start, keep_comma=True)
     used = [i]
     j = i
     p = doc.page(i)
