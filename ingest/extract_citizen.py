@@ -46,11 +46,24 @@ def _after(doc: Doc, i: int, end: int) -> str:
     return doc.lines[i].text[end:].strip()
 
 
+_LABEL_WORDS = re.compile(r"(?:^|[\s,;])((?:\d+\s*[.)]\s*)?(?:gioi tinh|dan toc|quoc tich|ton giao|noi cap|ngay cap|cap ngay|so dien thoai|dien thoai|"
+                          r"email|sinh nam|nam sinh|cccd so|so dinh danh(?: ca nhan)?|so cccd|nghe nghiep|noi sinh|que quan|sex|nationality)"
+                          r"[^:]{0,25}:)")
+
+
 def _cut_next_label(doc: Doc, i: int, start: int, keep_comma: bool = False) -> str:
     """The value from ``start`` to the next label on the same line (``Giới tính:``, ``, cấp ngày``)."""
     keep = doc.keep[i]
-    m = _NEXT_LABEL.search(keep, start)
-    end = m.start(1) if m else len(keep)
+    m = _LABEL_WORDS.search(keep, start)
+    if m:
+        end = m.start(1)
+    else:
+        colon = keep.find(":", start)
+        if colon < 0:
+            end = len(keep)
+        else:  # an unknown label: the two words before its colon
+            words = list(re.finditer(r"\S+", keep[start:colon]))
+            end = start + words[-2].start() if len(words) >= 3 else start + (words[0].start() if words else 0)
     cap = re.search(r"[,;]\s*(cap\s*ngay|ngay\s*cap|sinh\s*nam|noi\s*cap|so\s*dinh\s*danh|cccd)", keep[start:end])
     if cap:
         end = start + cap.start()
@@ -323,9 +336,9 @@ def _certificate(doc: Doc, out: Extracted) -> None:
         for i in range(len(lines)):
             m = CERT_NO_LABEL.search(doc.keep[i])
             if m:
-                raw = re.match(r"[\s:]*([0-9A-Za-zĐđ/\-.]+)", lines[i].text[m.end():])
+                raw = re.match(r"[\s:]*([0-9A-Za-zĐđ/\-.]+(?:\s[0-9]{2,})*)(?![^\s])", lines[i].text[m.end():])
                 if raw:
-                    value = raw.group(1).strip(".").replace("đ", "Đ")
+                    value = re.sub(r"(?<=\d)\s(?=\d)", "", raw.group(1)).strip(".").replace("đ", "Đ")
                     out.fields["certificate_number"] = found(value.upper() if not "/" in value else value, lines[i])
                     break
         if "certificate_number" not in out.fields and certificate:

@@ -69,6 +69,15 @@ class Doc:
 # --- helpers ---------------------------------------------------------------------------------------------------
 
 
+def motto_left(doc: Doc, i: int) -> float:
+    """Where the motto starts on its line (OCR may have glued the agency column to it): by character share."""
+    l = doc.lines[i]
+    m = MOTTO.search(doc.keep[i])
+    if not m or m.start() == 0:
+        return l.left
+    return l.left + l.box[2] * m.start() / max(1, len(doc.keep[i]))
+
+
 def _motto(doc: Doc, idx: list[int]) -> int | None:
     for i in idx:
         if MOTTO.search(doc.folded[i]) and doc.folded[i].startswith(("cong", "doc", "c", "d")):
@@ -306,7 +315,8 @@ def _names(doc: Doc, block: list[tuple[int, str]]) -> list[tuple[str, list[int]]
     for i, raw in block:
         text = clean(raw).strip(" .,;:-_—ˆ")
         f = fold(text)
-        if names and (not _ORG_START.match(f + " ") or _UNIT_START.match(f)):
+        joins = bool(names) and snap_agency(f"{names[-1][0]} {text}")[1] and not snap_agency(names[-1][0])[1]
+        if names and (not _ORG_START.match(f + " ") or _UNIT_START.match(f) or joins):
             prev, idx = names[-1]
             names[-1] = (f"{prev} {text}", idx + [i])
         else:
@@ -335,10 +345,11 @@ def agency(doc: Doc, out: Extracted, copy: Copy | None) -> None:
             stop = doc.lines[title[0]].top
         if motto is not None:
             m = doc.lines[motto]
-            right = m.left + 0.02 * p.width
+            left = motto_left(doc, motto)
+            right = left + 0.02 * p.width
             if stop is None:
                 stop = m.bottom + 6 * p.line_h
-            if m.cx < p.mid + 0.1 * p.width and m.left < p.left + 0.25 * p.width:  # a motto centred on top: no agency block
+            if (left + m.right) / 2 < p.mid + 0.1 * p.width and left < p.left + 0.25 * p.width:  # a motto centred on top: no agency block
                 return
         else:
             right = p.mid

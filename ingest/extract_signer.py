@@ -75,7 +75,7 @@ def _column(doc: Doc, head: int, region: list[int]) -> list[int]:
         l = doc.lines[i]
         if l.page != h.page or l.top <= h.top + 0.3 * h.box[3] or l.top - h.bottom > 18 * p.line_h:
             continue
-        if abs(l.cx - h.cx) <= half and l.left > h.cx - 1.6 * half:
+        if abs(l.cx - h.cx) <= half and l.left > p.left + 0.25 * p.width:
             out.append(i)
     return out
 
@@ -142,10 +142,12 @@ def _signer_in(doc: Doc, out: Extracted, region: list[int]) -> bool:
         for j in col:
             l = doc.lines[j]
             prev = doc.lines[pos_lines[-1]] if pos_lines else doc.lines[anchor]
-            if l.top - prev.bottom > 1.2 * max(prev.box[3], p.line_h) or not is_upper(l.text, 0.7) or letters(l.text) < 2:
+            if letters(l.text) < 2:
+                continue  # a speck of the signature
+            if l.top - prev.bottom > 1.2 * max(prev.box[3], p.line_h) or not is_upper(l.text, 0.7):
                 break
-            if pos_lines and (_name_in(l.text) and not POSITION.match(doc.folded[j])):
-                break
+            if pos_lines and not is_upper(l.text, 0.95):
+                break  # a name in Title Case right under the position (no room for a signature): not the position
             pos_lines.append(j)
             if len(pos_lines) >= 2:
                 break

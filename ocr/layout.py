@@ -160,7 +160,12 @@ def _columns(band: list[_Block]) -> list[list[_Block]]:
 
 
 def _rows(segments: list[_Segment], line_height: float) -> list[list[_Segment]]:
-    """Segments of one column in lines: same line when their centres are within half a line."""
+    """Segments of one column in lines: same line when their centres are within half a line.
+
+    Pieces far apart on the same row stay separate lines, left first: a gap of several line heights is no
+    word space of a justified line but two things side by side (the two signature columns of a contract,
+    "Nơi nhận:" level with the signer's authority line, two fields of a form on one row).
+    """
     rows: list[list[_Segment]] = []
     for s in sorted(segments, key=lambda s: (s.top + s.bottom) / 2):
         centre = (s.top + s.bottom) / 2
@@ -168,7 +173,17 @@ def _rows(segments: list[_Segment], line_height: float) -> list[list[_Segment]]:
             rows[-1].append(s)
         else:
             rows.append([s])
-    return [sorted(r, key=lambda s: s.left) for r in rows]
+    out: list[list[_Segment]] = []
+    for r in rows:
+        r.sort(key=lambda s: s.left)
+        piece = [r[0]]
+        for s in r[1:]:
+            if s.left - piece[-1].right > 3 * line_height:
+                out.append(piece)
+                piece = []
+            piece.append(s)
+        out.append(piece)
+    return out
 
 
 def ordered_lines(words: list[Word]) -> list[list[Word]]:
