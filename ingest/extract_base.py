@@ -93,6 +93,7 @@ def _fold_char(ch: str) -> str:
     return f if len(f) == 1 else ch.lower()[:1] or " "
 
 
+@lru_cache(maxsize=65536)
 def fold_keep(text: str) -> str:
     """Like ``storage.text.fold`` but one character for each character of the NFC text, spaces kept, so a
     match on the folded text cuts the original at the same positions."""
@@ -108,10 +109,12 @@ def title_case(text: str) -> str:
     return " ".join(w[:1].upper() + w[1:].lower() for w in clean(text).split())
 
 
+@lru_cache(maxsize=65536)
 def letters(text: str) -> int:
     return sum(ch.isalpha() for ch in text)
 
 
+@lru_cache(maxsize=65536)
 def is_upper(text: str, share: float = 0.8) -> bool:
     """Mostly capitals (an agency line, a type name, a position)."""
     ls = [c for c in text if c.isalpha()]

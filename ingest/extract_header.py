@@ -52,8 +52,8 @@ class Doc:
         from ingest.extract_base import pages_of
 
         self.lines = lines
-        self.folded = [fold(l.text) for l in lines]
         self.keep = [fold_keep(l.text) for l in lines]
+        self.folded = [" ".join(k.split()) for k in self.keep]
         self.pages: dict[int, Page] = pages_of(lines)
         self.first = lines[0].page if lines else 1
         self.last = lines[-1].page if lines else 1

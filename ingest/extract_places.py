@@ -52,6 +52,7 @@ class Names:
             if n not in variants:
                 variants.append(n)
         self._deletions: dict[str, set[str]] | None = None
+        self._cache: dict[tuple[str, bool], str | None] = {}
 
     def _index(self) -> dict[str, set[str]]:
         if self._deletions is None:
@@ -64,6 +65,16 @@ class Names:
         return self._deletions
 
     def lookup(self, text: str, fuzzy: bool = True) -> str | None:
+        hit = self._cache.get((text, fuzzy), 0)
+        if hit != 0:
+            return hit
+        if len(self._cache) > 50000:
+            self._cache.clear()
+        hit = self._lookup(text, fuzzy)
+        self._cache[(text, fuzzy)] = hit
+        return hit
+
+    def _lookup(self, text: str, fuzzy: bool) -> str | None:
         text = clean(text)
         key = fold(text)
         variants = self.by_key.get(key)
