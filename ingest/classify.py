@@ -226,6 +226,9 @@ def _fmt(p: float) -> str:
 # --- the combination -------------------------------------------------------------------------------------------
 
 
+SCANT_WORDS = 15  # fewer words than this and no strong layout rule: the type is never confident
+
+
 def classify(lines: list[Line], fields: Extracted, model: TypeModel | None = None) -> Classification:
     """The document's type and how sure we are; never raises on odd input (no lines → khac, low confidence)."""
     lines = [l for l in (lines or []) if l.text and l.text.strip()]
@@ -249,7 +252,11 @@ def classify(lines: list[Line], fields: Extracted, model: TypeModel | None = Non
     top, p_top = ranked[0]
     said = f"model: {BY_CODE[top].name} {_fmt(p_top)}"
 
+    scant = len(text.split()) < SCANT_WORDS and strength in ("none", "weak")
+
     def out(t: DocType, conf: float, why: str) -> Classification:
+        if scant:  # a line or two of text is too little to be sure of anything without a header: a clerk looks
+            conf, why = min(conf, 0.6), f"{why}; very little text"
         return Classification(t, round(max(0.0, min(conf, 0.99)), 3), why, alternatives)
 
     if strength == "none" and _looks_foreign(text):

@@ -80,7 +80,7 @@ def _next_line(doc: Doc, i: int) -> int | None:
     if not below:
         return None
     j = min(below, key=lambda j: doc.lines[j].top)
-    return None if _LABEL_START.match(doc.keep[j]) else j
+    return None if _LABEL_START.match(fold_keep_text(_strip_card_expiry(doc, j))) else j
 
 
 def _name_value(text: str) -> str | None:

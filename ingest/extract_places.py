@@ -143,6 +143,10 @@ def snap_place(text: str) -> tuple[str, bool]:
         printed, tables = _UNIT_TYPES[typ]
         prefix_len = len(text) - len(text[len(m.group(1)):].lstrip(" ."))
         name, ok = snap_name(text[prefix_len:], tables)
+        if typ in ("tp", "thanh pho") and not ok:  # TP. Hồ Chí Minh: a centrally-run city named with its "Thành phố"
+            city = provinces().lookup("Thành phố " + text[prefix_len:])
+            if city and city.startswith("Thành phố "):
+                name, ok = city[len("Thành phố "):], True
         if typ == "tinh":  # a province is named without its "tỉnh"
             return name, ok
         prefix = "TP." if typ == "tp" else printed[:1].upper() + printed[1:]

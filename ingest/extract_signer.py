@@ -75,7 +75,7 @@ def _column(doc: Doc, head: int, region: list[int]) -> list[int]:
         l = doc.lines[i]
         if l.page != h.page or l.top <= h.top + 0.3 * h.box[3] or l.top - h.bottom > 18 * p.line_h:
             continue
-        if abs(l.cx - h.cx) <= half and l.left > p.left + 0.25 * p.width:
+        if abs(l.cx - h.cx) <= half and l.left > min(p.left + 0.25 * p.width, h.cx - 1.6 * half):
             out.append(i)
     return out
 

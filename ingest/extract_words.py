@@ -142,9 +142,13 @@ def restore_name(name: str) -> str:
     sections = _names()
     words = name.split()
     out = []
+    bare = fold(name) == name.lower()  # read without a single mark: OCR lost them all, take the usual spelling
     for k, w in enumerate(words):
         table = sections["surnames"] if k == 0 and len(words) >= 2 else sections["given"]
         variants = table.get(fold(w))
+        if variants and bare:
+            out.append(_cased(w, variants[0]))
+            continue
         if not variants or w in variants:
             out.append(w)
             continue
