@@ -14,7 +14,8 @@ from functools import lru_cache
 
 from ingest.extract_base import Extracted, clean, found, is_upper, letters, looks_like_name, missing, syllable, title_case
 from ingest.extract_header import Copy, Doc, copy_lines
-from ingest.extract_places import read_list, snap_agency
+from ingest.extract_base import digits
+from ingest.extract_places import read_list, snap_agency, symbol_parts
 from ingest.extract_words import restore_name, restore_tones
 from storage.text import fold
 
@@ -199,6 +200,9 @@ def _tidy_item(v: str) -> str:
     v = re.sub(r"[;:](?=\s+[a-zà-ỹđ(])", ",", v) if not fold(v).startswith("luu") else v
     v = re.sub(r",(?=\S)", ", ", v)
     v = re.sub(r"\s+([,;)])", r"\1", v).strip()
+    v = re.sub(r"(Điều\s+)([0-9Il|!]{1,3})\b", lambda m: m.group(1) + digits(m.group(2)), v)
+    known = symbol_parts()
+    v = re.sub(r"(?<!\w)[A-ZĐƯ]{2,7}(?!\w)", lambda m: known.get(fold(m.group(0)), m.group(0)) if len(m.group(0)) > 1 else m.group(0), v)
     f = fold(v)
     if f.replace(" ", "") in ("nhutren", "nhu tren"):
         return "Như trên"

@@ -21,7 +21,7 @@ from storage.text import fold
 def _words() -> tuple[dict[str, list[str]], set[str]]:
     by: dict[str, list[str]] = {}
     known: set[str] = set()
-    for w in read_list("words.txt"):
+    for w in read_list("words.txt") + read_list("terms.txt"):
         by.setdefault(fold(w), []).append(w)
         known.add(w)
     return by, known
@@ -105,11 +105,10 @@ def restore_tones(text: str) -> str:
                     proper[k] = proper[k + 1] = True  # a surname and a given name: a person
     fixed: set[int] = set()
     out = list(words)
-    for n in (3, 2):  # words as read that are known words stay as they are
+    for n in (3, 2):  # longer words first; words as read that are known words stay as they are
         for k in range(len(words) - n + 1):
-            if all(joined[k:k + n - 1]) and " ".join(w.lower() for w in words[k:k + n]) in known:
+            if all(joined[k:k + n - 1]) and " ".join(w.lower() for w in out[k:k + n]) in known:
                 fixed.update(range(k, k + n))
-    for n in (3, 2):
         for k in range(len(words) - n + 1):
             span = range(k, k + n)
             if not all(joined[k:k + n - 1]) or any(j in fixed or proper[j] for j in span):
