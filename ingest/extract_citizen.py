@@ -123,15 +123,15 @@ def _address_word(part: str) -> str:
             nxt = text.split()[n]
             if key in ("so", "to") and not nxt[:1].isdigit():
                 continue
-            keep = head[:1].isupper() and not word[:1].isupper()
-            text = (word[:1].upper() + word[1:] if keep else word) + text[len(head):]
+            cased = word[:1].upper() + word[1:] if head[:1].isupper() else word[:1].lower() + word[1:]
+            text = cased + text[len(head):]
             break
-    m = re.search(r"(?:đường|Đường|^Số\s+\S+|^\d\S*)\s+((?:[A-ZĐÀ-Ỹ][^\s,]*\s*){2,4})$", text)
-    if m and looks_like_name(m.group(1).strip()):  # a street named after a person: its surname put right
-        name = m.group(1).strip()
+    m = re.search(r"(?<!\w)[đĐ]ường\s+(.+)$", text) or re.search(r"(?:^Số\s+[\d/]+|^\d[\d/]*)\s+(.+)$", text)
+    name = m.group(1).strip() if m else ""
+    if name and all(w[:1].isupper() for w in name.split()) and looks_like_name(name):  # a street named after a person
         first, _, rest = name.partition(" ")
-        fixed = restore_name(f"{first} X").split()[0] if rest else first
-        text = text[: m.start(1)] + fixed + name[len(first):] + text[m.start(1) + len(name):]
+        fixed = restore_name(f"{first} {rest}").split()[0] if rest else first
+        text = text[: m.start(1)] + fixed + text[m.start(1) + len(first):]
     return text
 
 

@@ -197,8 +197,12 @@ _UNIT_WORDS = {"tinh", "thanh", "pho", "huyen", "quan", "thi", "xa", "phuong", "
 
 def _place_words(before: str) -> str | None:
     """The place a date line starts with: its trailing capitalised words (an agency's capitals OCR glued in
-    front of it, "TRUNG TÂM PHỤC VỤ HÀNH Quảng Ngãi", are left out)."""
+    front of it, "TRUNG TÂM PHỤC VỤ HÀNH Quảng Ngãi", are left out); the longest run a gazetteer knows wins."""
     words = before.split()
+    for k in range(min(6, len(words)), 0, -1):  # "VỊ Thanh", "Bà Rịa - Vũng Tàu": whatever the gazetteers know
+        cand = " ".join(words[-k:]).strip(",.;:()")
+        if cand[:1].isupper() and snap_place(cand)[1] and (k == len(words) or not snap_place(" ".join(words[-k - 1:]))[1]):
+            return cand
     out: list[str] = []
     for w in reversed(words):
         bare = w.strip(",.;:()")
@@ -206,7 +210,7 @@ def _place_words(before: str) -> str | None:
             continue
         f = fold(bare)
         titled = bare[:1].isupper() and not (len(bare) > 1 and bare.isupper() and not bare.isdigit() and f not in ("tp",))
-        if titled or f in _UNIT_WORDS or (bare.isdigit() and len(bare) <= 2):
+        if titled or f in _UNIT_WORDS or (bare.isdigit() and len(bare) <= 2) or bare in ("-", "–"):
             out.insert(0, bare if w[-1:] != "." or f != "tp" else w)
             continue
         if bare.isupper() and out and len(bare) > 1:

@@ -122,10 +122,11 @@ def snap_name(text: str, tables: tuple[str, ...] = ("p", "d", "c")) -> tuple[str
     text = clean(text).strip(" ,.;:")
     if not text or text.isdigit():
         return text, bool(text)
-    for t in tables:
-        hit = {"p": provinces, "d": districts, "c": communes}[t]().lookup(text)
-        if hit:
-            return hit, True
+    for fuzzy in (False, True):  # an exact spelling anywhere beats a near one
+        for t in tables:
+            hit = {"p": provinces, "d": districts, "c": communes}[t]().lookup(text, fuzzy)
+            if hit:
+                return hit, True
     return text, False
 
 
