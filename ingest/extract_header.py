@@ -376,7 +376,7 @@ def agency(doc: Doc, out: Extracted, copy: Copy | None) -> None:
 
 _SUBJECT_STOP = ("kinh gui", "can cu", "(ban hanh kem", "ban hanh kem", "chuong ", "dieu ", "quyet dinh:", "quyet nghi", "cong hoa", "doc lap",
                  "hom nay", "thuc hien", "xet ")
-_VV = re.compile(r"^\s*v\s*[/|l1i\\]\s*v\b\s*[:.]?\s*")
+_VV = re.compile(r"^\s*v\s*(?:[/|l1i\\]\s*v|w)\b\s*[:.]?\s*")
 _VE_VIEC = re.compile(r"^\s*v[e]\s*vi[e]c\s*[:.]?\s*")
 
 

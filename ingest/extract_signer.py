@@ -15,7 +15,7 @@ from functools import lru_cache
 from ingest.extract_base import Extracted, clean, found, is_upper, letters, looks_like_name, missing, syllable, title_case
 from ingest.extract_header import Copy, Doc, copy_lines
 from ingest.extract_base import digits
-from ingest.extract_places import read_list, snap_agency, symbol_parts
+from ingest.extract_places import _distance, read_list, snap_agency, symbol_parts
 from ingest.extract_words import restore_name, restore_tones
 from storage.text import fold
 
@@ -267,8 +267,10 @@ def recipients(doc: Doc, out: Extracted, copy: Copy | None) -> None:
     if rest and _DASH.match(rest):
         items.insert(0, [_DASH.sub("", rest)])
     values = []
-    for it in items:
+    for k, it in enumerate(items):
         v = restore_tones(_tidy_item(" ".join(it)))
+        if k == 0 and _distance(fold(v).replace(" ", ""), "nhutren", 2) <= 2 and len(v) <= 10:
+            v = "Như trên"  # the usual first item, blurred
         if letters(v) >= 2:
             values.append(v)
     if not values:

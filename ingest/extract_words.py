@@ -70,11 +70,16 @@ _DATE_WORD = {"nam": "năm", "thang": "tháng", "ngay": "ngày"}
 
 
 def _date_words(text: str) -> str:
-    """"nắm 2020" is "năm 2020": the date words before their number."""
+    """"nắm 2020" is "năm 2020", "thang 5" is "tháng 5": date words before their number (not "Việt Nam 20")."""
     def fix(m: re.Match) -> str:
-        w = m.group(1)
-        return _cased(w, _DATE_WORD[fold(w)]) + m.group(2)
-    return re.sub(r"(?<![^\W\d_])([^\W\d_]{3,5})(\s+\d)", lambda m: fix(m) if fold(m.group(1)) in _DATE_WORD else m.group(0), text)
+        w, num = m.group(1), m.group(2)
+        f = fold(w)
+        if f not in _DATE_WORD or (w[:1].isupper() and not text.isupper() and m.start() > 0):
+            return m.group(0)
+        if (f == "nam") != bool(re.match(r"\s+[12]\d{3}\b", num)):
+            return m.group(0)
+        return _cased(w, _DATE_WORD[f]) + num
+    return re.sub(r"(?<![^\W\d_])([^\W\d_]{3,5})(\s+\d+)", fix, text)
 
 
 def restore_tones(text: str) -> str:
