@@ -290,3 +290,16 @@ def test_extraction_is_fast():
     for _ in range(20):
         extract(lines)
     assert (time.perf_counter() - t0) / 20 < 0.05
+
+
+def test_the_applicants_id_comes_before_a_family_table_and_glued_header_columns_are_cut():
+    lines = [C("TỜ KHAI THAY ĐỔI THÔNG TIN CƯ TRÚ", 300), T("1. Họ, chữ đệm và tên: LÊ VĂN NAM", 450),
+             T("4. Số định danh cá nhân: 001085012345", 500), T("TT Họ, chữ đệm và tên Ngày sinh Giới tính Số định danh cá nhân Quan hệ", 700),
+             T("1 Lê Thị Hoa 02/03/2010 Nữ 001310012345 Con", 740)]
+    assert extract(lines).value("personal_id") == "001085012345"
+    lines = [T("UBND TỈNH THỪA THIÊN HUẾ __ CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 176, x=242, w=1266),
+             T("SỞ GIAO THÔNG VẬN TẢI Độc lập - Tự do - Hạnh phúc", 229, x=270, w=1140), C("Số: 105/GM-SGTVT", 308, cx=495),
+             C("Thừa Thiên Huế, ngày 25 tháng 4 năm 2025", 309, cx=1160), C("GIẤY MỜI", 408)]
+    f = extract(lines)
+    assert f.value("parent_agency") == "UBND TỈNH THỪA THIÊN HUẾ" and f.value("agency") == "SỞ GIAO THÔNG VẬN TẢI"
+    assert f.value("place") == "Thừa Thiên Huế" and f.value("number_symbol") == "105/GM-SGTVT"
