@@ -1,6 +1,6 @@
 """Field extraction on a cached dev corpus: OCR once, re-run ``ingest.extract.extract`` in seconds.
 
-Usage: .venv/bin/python bench/extract_dev.py [--count 228] [--start 700000] [--jobs 2] [--misses 4]
+Usage: .venv/bin/python bench/extract_dev.py [--count 228] [--start 700000] [--also 710000] [--jobs 2] [--misses 4]
                                               [--field subject] [--kind sao_y] [--relayout] [--show SEED]
 
 Documents come from ``bench.synthetic.iter_documents`` over ``TRAINING_SEEDS`` only (never ``BENCH_SEEDS``:
@@ -166,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=228)
     ap.add_argument("--start", type=int, default=700_000)
+    ap.add_argument("--also", type=int, action="append", default=[], help="add the corpus of --count documents from this seed too")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/sohoa-extract-cache"))
     ap.add_argument("--misses", type=int, default=4)
@@ -188,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         spec.loader.exec_module(module)
         extract = module.extract
     args.cache.mkdir(parents=True, exist_ok=True)
-    todo = plan(args.start, args.count)
+    todo = [t for start in [args.start, *args.also] for t in plan(start, args.count)]
     build_cache(args.cache, todo, args.jobs)
 
     docs = []

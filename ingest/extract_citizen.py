@@ -20,7 +20,7 @@ from ingest.extract_places import UNIT, snap_name
 from ingest.extract_words import restore_name
 from storage.text import fold
 
-_TAIL = r"[^:\n]{0,50}?:"  # what may stand between a label and its colon: its English twin ("/ Full name")
+_TAIL = r"[^:\n]{0,60}?(?::|\.?\s*$)"  # what may stand between a label and its colon: its English twin ("/ Full name")
 NAME_LABELS = [
     re.compile(rf"(?:^|\s)(?:\d+\s*[.)]\s*)?ho\s*(?:va\s*|,\s*chu\s*dem\s*va\s*|,\s*)?ten(?:\s*nguoi\s*de\s*nghi|\s*khai\s*sinh|\s*chu\s*ho)?\s*(?:/{_TAIL}|:)"),
     re.compile(r"(?:^|\s)(?:\d+\s*[.)]\s*)?(?:chu\s*ho\s*kinh\s*doanh|chu\s*co\s*so|cap\s*cho|ten\s*thuong\s*nhan|nguoi\s*de\s*nghi)\s*:"),
@@ -138,7 +138,8 @@ def _address_word(part: str) -> str:
 def snap_address(text: str) -> str:
     """An address as printed, its commune, district and province names spelled as the gazetteers spell them
     (a comma OCR lost between two units put back)."""
-    text = re.sub(rf"(?<=[^\s,])(?<!\bthị)(?<!\bThị)(?<!\bthành)(?<!\bThành)\s+(?={_UNIT_WORD}\s+[A-ZĐÀ-Ỹ0-9])", ", ", clean(text))
+    text = re.sub(rf"({_UNIT_WORD}\s+)[Il|](?=\s*(?:,|$))", r"\g<1>1", clean(text))  # "phường I": OCR's I for 1
+    text = re.sub(rf"(?<=[^\s,])(?<!\bthị)(?<!\bThị)(?<!\bthành)(?<!\bThành)\s+(?={_UNIT_WORD}\s+[A-ZĐÀ-Ỹ0-9])", ", ", text)
     parts = [p.strip() for p in text.strip(" ,;.").split(",")]
     out = []
     n = len(parts)
@@ -160,7 +161,7 @@ def snap_address(text: str) -> str:
     return ", ".join(out)
 
 
-_EXPIRY = re.compile(r"c[o0]\s*g[a-z]{0,2}\s*t[a-z]{0,2}\s*d[a-z]{1,2}n\s*[:.]?\s*[0-9]{1,2}\s*/\s*[0-9]{1,2}\s*/\s*[0-9]{4}")
+_EXPIRY = re.compile(r"c[o0]\s*g[a-z]{0,2}(?:\s*[a-z]{1,3})?\s*d[a-z]{1,2}n\s*[:.]?\s*[0-9]{1,2}\s*/\s*[0-9]{1,2}\s*/\s*[0-9]{4}")
 _HEADING = re.compile(r"^([ivxlh]{1,4}|[0-9]{1,2}|[a-zđ])\s*[.)]\s")
 
 

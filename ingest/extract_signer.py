@@ -271,6 +271,10 @@ def recipients(doc: Doc, out: Extracted, copy: Copy | None) -> None:
         v = restore_tones(_tidy_item(" ".join(it)))
         if k == 0 and _distance(fold(v).replace(" ", ""), "nhutren", 2) <= 2 and len(v) <= 10:
             v = "Như trên"  # the usual first item, blurred
+        if k == len(items) - 1 and k > 0 and not fold(v).startswith("luu"):
+            m = re.match(r"^\W{0,2}\w{1,3}\s*[:;]\s*(V\S{0,2}\b.*)$", v)
+            if m:  # the usual last item, "Lưu: VT, ...", its first word blurred
+                v = _tidy_item("Lưu: " + m.group(1))
         if letters(v) >= 2:
             values.append(v)
     if not values:

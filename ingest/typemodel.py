@@ -308,6 +308,10 @@ def _quantize(coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(q.T), scale.astype(np.float32)
 
 
+FIT_SUBSAMPLE = 900  # documents a vocabulary is fitted on
+CHUNK = 300  # documents transformed at once
+
+
 def train(samples: list[tuple[str, str]], weights: list[float] | None = None, *, c: float = 20.0) -> TypeModel:
     """Fit a model on (text, type code) samples; ``weights`` per sample (corrections weigh more)."""
     from sklearn.linear_model import LogisticRegression
@@ -323,10 +327,16 @@ def train(samples: list[tuple[str, str]], weights: list[float] | None = None, *,
     started = time.monotonic()
     zones = [split_zones(t) for t, _c in samples]
     vecs, blocks = _vectorizers(), []
+    # Memory stays bounded (a worker's budget is 500 MB): counting every character n-gram of thousands of
+    # documents at once peaks at ~0.5 GB, so each vocabulary and its idf are fitted on an evenly spread
+    # subsample, then all documents are transformed in chunks.
+    step = max(1, -(-len(zones) // FIT_SUBSAMPLE))
     for z, vec, weight in vecs:
-        m = vec.fit_transform([zz[z] for zz in zones])
+        texts = [zz[z] for zz in zones]
+        vec.fit(texts[::step])
         if hasattr(vec, "stop_words_"):
             del vec.stop_words_  # the pruned vocabulary: only needed for introspection, and most of the size
+        m = sparse.vstack([vec.transform(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)], format="csr")
         blocks.append(m * weight if weight != 1.0 else m)
     x = sparse.hstack(blocks, format="csr")
     clf = LogisticRegression(C=c, max_iter=300, tol=1e-3)
