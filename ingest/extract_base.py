@@ -148,7 +148,7 @@ def valid_date(d: str, m: str, y: str) -> tuple[date | None, str | None]:
 
 # "ngày 25 tháng 5 năm 2023" on folded text, OCR's broken spacing and look-alike digits allowed
 DATE_WORDS = re.compile(rf"(?<![a-z])ng\s?[aáà]?\s?y\s*[:.]?\s*(?P<d>{D}(?:\s?{D}){{0,2}})\s*[,.]?\s*th\s?a\s?n\s?g\s*(?P<m>{D}(?:\s?{D})?)\s*[,.]?\s*n\s?a\s?m\s*(?P<y>(?:{D}\s?){{3}}{D})")
-DATE_NUMERIC = re.compile(rf"(?<![0-9])(?P<d>{D}{{1,2}})\s*[/.\-]\s*(?P<m>{D}{{1,2}})\s*[/.\-]\s*(?P<y>[12]\s?{D}\s?{D}\s?{D})(?![0-9])")
+DATE_NUMERIC = re.compile(rf"(?<![0-9])(?P<d>{D}\s?{D}?)\s*[/.\-]\s*(?P<m>{D}\s?{D}?)\s*[/.\-]\s*(?P<y>[12]\s?{D}\s?{D}\s?{D})(?![0-9])")
 
 
 # --- the personal identification number ---------------------------------------------------------------------

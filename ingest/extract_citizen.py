@@ -22,7 +22,7 @@ from storage.text import fold
 
 _TAIL = r"[^:\n]{0,60}?(?::|\.?\s*$)"  # what may stand between a label and its colon: its English twin ("/ Full name")
 NAME_LABELS = [
-    re.compile(rf"(?:^|\s)(?:\d+\s*[.)]\s*)?ho\s*(?:va\s*|,\s*chu\s*dem\s*va\s*|,\s*)?ten(?:\s*nguoi\s*de\s*nghi|\s*khai\s*sinh|\s*chu\s*ho)?\s*(?:/{_TAIL}|:)"),
+    re.compile(rf"(?:^|\s)(?:\d+\s*[.)]\s*)?ho\s*(?:va\s*|,\s*chu\s*dem\s*va\s*|,\s*)?ten(?:\s*nguoi\s*de\s*nghi|\s*khai\s*sinh|\s*chu\s*ho)?\s*(?:/{_TAIL}|:|full\s*name\s*[:.]?)"),
     re.compile(r"(?:^|\s)(?:\d+\s*[.)]\s*)?(?:chu\s*ho\s*kinh\s*doanh|chu\s*co\s*so|cap\s*cho|ten\s*thuong\s*nhan|nguoi\s*de\s*nghi)\s*:"),
     re.compile(r"^\s*(?:ong|ba)\s*:"),
 ]
@@ -85,9 +85,8 @@ def _next_line(doc: Doc, i: int) -> int | None:
 
 def _name_value(text: str) -> str | None:
     words = clean(text).strip(" ,;.").split()
-    for k in ("hộ", "kinh", "doanh"):  # "Hộ kinh doanh NGUYỄN VĂN AN"
-        if words and fold(words[0]) == fold(k):
-            words = words[1:]
+    if len(words) > 3 and fold(" ".join(words[:3])) == "ho kinh doanh":  # "Hộ kinh doanh NGUYỄN VĂN AN"
+        words = words[3:]
     for k in ("ông", "bà"):
         if words and fold(words[0]) == fold(k):
             words = words[1:]
