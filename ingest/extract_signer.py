@@ -195,7 +195,8 @@ def _signer_in(doc: Doc, out: Extracted, region: list[int]) -> bool:
 def _tidy_item(v: str) -> str:
     """A Nơi nhận item as a clerk types it: no final punctuation, a space after commas, OCR's "." for "," inside
     the item put back, the usual forms (Như trên, Lưu: VT — the văn thư's file) restored when OCR blurred them."""
-    v = re.sub(r"\s*[;:,.`'\"]+\s*$", "", v.strip())
+    v = re.sub(r"^[\s\-–—¬ˆ˜~_•·*+=:;,.'`\"“”]+", "", v.strip())  # specks before the item (ˆ, ¬)
+    v = re.sub(r"(?:\s*[;:,.`'\"]+\s*[-–—¬ˆ~]?)+\s*$", "", v)
     v = re.sub(r"\.(?=\s+[a-zà-ỹđ])", ",", v)
     v = re.sub(r"[;:](?=\s+[a-zà-ỹđ(])", ",", v) if not fold(v).startswith("luu") else v
     v = re.sub(r",(?=\S)", ", ", v)
@@ -272,7 +273,7 @@ def recipients(doc: Doc, out: Extracted, copy: Copy | None) -> None:
         if k == 0 and _distance(fold(v).replace(" ", ""), "nhutren", 2) <= 2 and len(v) <= 10:
             v = "Như trên"  # the usual first item, blurred
         if k == len(items) - 1 and k > 0 and not fold(v).startswith("luu"):
-            m = re.match(r"^\W{0,2}\w{1,3}\s*[:;]\s*(V\S{0,2}\b.*)$", v)
+            m = re.match(r"^\W{0,2}\w{1,3}\s*(?:[:;]\s*|\s+)(V\S{0,2}(?:[,;]\s*[A-ZĐ]{1,8})*)$", v)
             if m:  # the usual last item, "Lưu: VT, ...", its first word blurred
                 v = _tidy_item("Lưu: " + m.group(1))
         if letters(v) >= 2:

@@ -339,7 +339,9 @@ def train(samples: list[tuple[str, str]], weights: list[float] | None = None, *,
         m = sparse.vstack([vec.transform(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)], format="csr")
         blocks.append(m * weight if weight != 1.0 else m)
     x = sparse.hstack(blocks, format="csr")
-    clf = LogisticRegression(C=c, max_iter=300, tol=1e-3)
+    # newton-cg rather than lbfgs: the same multinomial optimum without lbfgs' history of ten gradient pairs
+    # (~250 MB at 38 classes × 42k features), so training fits a worker's memory budget
+    clf = LogisticRegression(C=c, max_iter=300, tol=1e-3, solver="newton-cg")
     clf.fit(x, labels, sample_weight=None if weights is None else np.asarray(weights, dtype=float))
     weights_q, scale = _quantize(clf.coef_)
     info = {"samples": len(samples), "classes": len(clf.classes_), "features": int(x.shape[1]),
@@ -536,11 +538,30 @@ def _fit(samples: list[tuple[str, str]], weights: list[float], is_correction: li
     return train(samples, weights), held
 
 
+SEED_MODEL = DATA / "typemodel-seed.bin"  # the seed-only model, built with the corpus (bench/build_type_corpus.py)
+
+
 @lru_cache(maxsize=2)
 def _seed_training(corpus_sha: str) -> bytes:
-    """The seed-only model, trained once per process (each fresh catalog then only stores it). No held-out
-    pass, so a first start waits for one fit only; ``sohoa retrain`` measures."""
+    """The seed-only model: the one shipped beside the corpus when it was trained on this very corpus and this
+    scikit-learn reads it (no first-start wait, no training memory in a worker); else trained once per process.
+    No held-out pass, so a first start waits for one fit only; ``sohoa retrain`` measures."""
+    try:
+        shipped = SEED_MODEL.read_bytes()
+        model = TypeModel.from_bytes(shipped)
+        if model.info.get("corpus_sha256") == corpus_sha:
+            return shipped
+    except (OSError, ModelError, Exception):  # noqa: BLE001 - any unreadable file means: train instead
+        pass
     return train(seed_corpus()).to_bytes()
+
+
+def build_seed_model(path: Path = SEED_MODEL) -> Path:
+    """Train the seed-only model on the shipped corpus and write it beside it (run after the corpus changes)."""
+    model = train(seed_corpus())
+    model.info["corpus_sha256"] = _corpus_sha()
+    path.write_bytes(model.to_bytes())
+    return path
 
 
 def _corpus_sha() -> str:
