@@ -204,6 +204,11 @@ def _tidy_item(v: str) -> str:
     v = re.sub(r"(Điều\s+)([0-9Il|!]{1,3})\b", lambda m: m.group(1) + digits(m.group(2)), v)
     known = symbol_parts()
     v = re.sub(r"(?<!\w)[A-ZĐƯ]{2,7}(?!\w)", lambda m: known.get(fold(m.group(0)), m.group(0)) if len(m.group(0)) > 1 else m.group(0), v)
+    words = v.split()
+    caps = [w for w in words if w.isupper() and len(w) > 1 and not symbol_parts().get(fold(w.strip(",;()")))]
+    if caps and words[0] in caps and any(w.islower() for w in words):  # "SỞ NỘI vụ": OCR's capitals in a sentence-case name
+        v = " ".join(w[:1] + w[1:].lower() if w in caps else w for w in words)
+    v = re.sub(r"(?<=\s)t[íì]nh$", "tỉnh", v)  # an item ends with its province ("Công an tỉnh"), never with "tính"
     f = fold(v)
     if f.replace(" ", "") in ("nhutren", "nhu tren"):
         return "Như trên"
