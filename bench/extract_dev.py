@@ -186,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
 
         spec = importlib.util.spec_from_file_location("extract_under_test", args.extractor)
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
         spec.loader.exec_module(module)
         extract = module.extract
     args.cache.mkdir(parents=True, exist_ok=True)
