@@ -361,4 +361,4 @@ def _certificate(doc: Doc, out: Extracted) -> None:
             return
     if out.value("issue_date"):
         f = out.fields["issue_date"]
-        out.fields["certificate_date"] = Field(f.value, f.page, f.box, f.confidence, "the certificate's date of issue")
+        out.fields["certificate_date"] = Field(f.value, f.page, f.box, f.confidence)  # a certificate is dated by its date of issue

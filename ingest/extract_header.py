@@ -88,19 +88,34 @@ def _motto(doc: Doc, idx: list[int]) -> int | None:
     return None
 
 
+def title_row(doc: Doc, i: int) -> list[int]:
+    """Line ``i`` and the piece of capitals right beside it on the same row, if any (a title OCR cut in two)."""
+    l = doc.lines[i]
+    beside = [j for j in doc.on(l.page) if j != i and abs(doc.lines[j].top - l.top) < 0.5 * l.box[3]
+              and 0 <= doc.lines[j].left - l.right < 2 * l.box[3] and is_upper(doc.lines[j].text, 0.7)]
+    return [i] + sorted(beside, key=lambda j: doc.lines[j].left)[:1]
+
+
 def title_line(doc: Doc, page: int, below: float = -1) -> tuple[int, str] | None:
-    """The type name under the header: a centred line in capitals starting with a known title."""
+    """The type name under the header: a centred line in capitals starting with a known title (read with its
+    spaces lost, ĐEAN, or cut in two pieces on one row, PHƯƠNG / ÁN SẮP XẾP ...)."""
     p = doc.pages.get(page)
     if not p:
         return None
-    for i in sorted(doc.on(page), key=lambda i: doc.lines[i].top):
+    order = sorted(doc.on(page), key=lambda i: doc.lines[i].top)
+    for i in order:
         l = doc.lines[i]
-        if l.top <= below or not is_upper(l.text, 0.7) or abs(l.cx - p.mid) > 0.15 * p.width:
+        if l.top <= below or not is_upper(l.text, 0.7):
             continue
-        f = re.sub(r"[^a-z ]", " ", doc.folded[i])
-        f = " ".join(f.split())
+        row = title_row(doc, i)[1:]
+        text = " ".join([doc.folded[i]] + [doc.folded[j] for j in row])
+        right = doc.lines[row[0]].right if row else l.right
+        if abs((l.left + right) / 2 - p.mid) > 0.15 * p.width:
+            continue
+        f = " ".join(re.sub(r"[^a-z ]", " ", text).split())
+        squeezed = f.replace(" ", "")
         for key, _t in BY_TITLE:
-            if f == key or f.startswith(key + " "):
+            if f == key or f.startswith(key + " ") or squeezed == key.replace(" ", ""):
                 return i, key
     return None
 
@@ -376,7 +391,7 @@ def agency(doc: Doc, out: Extracted, copy: Copy | None) -> None:
 
 _SUBJECT_STOP = ("kinh gui", "can cu", "(ban hanh kem", "ban hanh kem", "chuong ", "dieu ", "quyet dinh:", "quyet nghi", "cong hoa", "doc lap",
                  "hom nay", "thuc hien", "xet ")
-_VV = re.compile(r"^\s*v\s*(?:[/|l1i\\]\s*v|w)\b\s*[:.]?\s*")
+_VV = re.compile(r"^\s*v\s*(?:[/|l1i\\]\s*v\b|[/\\](?=\s)|w\b)\s*[:.]?\s*")
 _VE_VIEC = re.compile(r"^\s*v[e]\s*vi[e]c\s*[:.]?\s*")
 
 
@@ -424,12 +439,14 @@ def subject(doc: Doc, out: Extracted) -> None:
     if key in ("giay chung nhan", "giay phep", "to khai", "don de nghi", "can cuoc", "sao y", "trich sao", "sao luc"):
         return
     l = doc.lines[i]
-    rest_f = " ".join(re.sub(r"[^a-z ]", " ", doc.folded[i]).split())
+    row = title_row(doc, i)
+    row_text = " ".join(clean(doc.lines[j].text) for j in row)
+    rest_f = " ".join(re.sub(r"[^a-z ]", " ", fold(row_text)).split())
     whole = max((w for w in _WHOLE_TITLES + (key,) if rest_f == w or rest_f.startswith(w + " ")), key=len, default=key)
-    follow = [j for j in by_top if doc.lines[j].top > l.top + 0.3 * l.box[3]]
-    if rest_f != whole:
+    follow = [j for j in by_top if doc.lines[j].top > l.top + 0.3 * l.box[3] and j not in row]
+    if rest_f != whole and rest_f.replace(" ", "") != whole.replace(" ", ""):
         # merged: "KẾ HOẠCH TRIỂN KHAI ..." — the subject is what follows the type name
-        text = " ".join(clean(l.text).split()[len(whole.split()):])
+        text = " ".join(row_text.split()[len(whole.split()):])
         text, used = _joined(doc, i, text, follow, l)
     else:
         if not follow:

@@ -83,7 +83,8 @@ def _column(doc: Doc, head: int, region: list[int]) -> list[int]:
 
 def _name_in(text: str) -> str | None:
     """The personal name a line ends with, without a rank before it."""
-    words = clean(text).strip(" .,;:").split()
+    words = [w.strip("'\"`.,;:()[]“”‘’|") for w in clean(text).split()]
+    words = [re.sub(r"(?<=[^\W\d_])0|0(?=[^\W\d_])", "o", w) for w in words if w]  # "T0 Văn Nhân": OCR's 0 for o
     f = [fold(w) for w in words]
     for k in range(len(words)):
         if " ".join(f[k:k + 2]) in RANKS:
