@@ -468,6 +468,10 @@ def main(argv: list[str] | None = None) -> int:
         check(args.check)
         return 0
     print(json.dumps(build(args.out, args.per_type)))
+    if args.out == OUT:  # the shipped seed model must be the one trained on the shipped corpus
+        from ingest.typemodel import build_seed_model
+
+        print(f"wrote {build_seed_model()}")
     return 0
 
 

@@ -72,9 +72,13 @@ def stop(proc: subprocess.Popen, sig=signal.SIGTERM) -> None:
 
 
 def small_feed(tmp_path, pages: int):
+    """A feed of two documents of ``pages / 2`` pages each (a Decree 30 header starts each)."""
     from bench.synthetic import generate_document, write_scan
 
-    return write_scan(generate_document(77, tier="clean", pages=pages, dpi=200), tmp_path / "feed.tif")
+    half = pages // 2
+    docs = generate_document(77, tier="clean", pages=half, dpi=200, kind="ke_hoach") + \
+        generate_document(78, tier="clean", pages=pages - half, dpi=200, kind="bao_cao")
+    return write_scan(docs, tmp_path / "feed.tif")
 
 
 def test_batch_through_celery_postgres_and_s3(prod_settings, tmp_path, scans):
@@ -128,12 +132,12 @@ def test_worker_killed_mid_batch_finishes_with_every_page_exactly_once(prod_sett
             assert done["state"] == "done", done
             with rt.catalog.session() as s:
                 numbers = s.scalars(select(ScanPage.number).where(ScanPage.source_sha256 == sha)).all()
-                docs = s.scalars(select(Document).where(Document.source_sha256 == sha)).all()
+                docs = s.scalars(select(Document).where(Document.source_sha256 == sha).order_by(Document.part)).all()
             assert sorted(numbers) == list(range(1, pages + 1))  # every page, exactly once
-            assert len(docs) == 1 and docs[0].page_count == pages
-            pdf_path = rt.store.copy_to(docs[0].pdf_sha256, tmp_path / "out.pdf")
-            with pikepdf.open(pdf_path) as pdf:
-                assert len(pdf.pages) == pages
+            assert [d.page_count for d in docs] == [pages // 2, pages - pages // 2]  # each document once, whole
+            for d in docs:
+                with pikepdf.open(rt.store.copy_to(d.pdf_sha256, tmp_path / f"out-{d.part}.pdf")) as pdf:
+                    assert len(pdf.pages) == d.page_count
     finally:
         stop(worker)
         rt.close()
