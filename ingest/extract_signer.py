@@ -276,7 +276,8 @@ def recipients(doc: Doc, out: Extracted, copy: Copy | None) -> None:
     values = []
     for k, it in enumerate(items):
         v = restore_tones(_tidy_item(" ".join(it)))
-        if k == 0 and _distance(fold(v).replace(" ", ""), "nhutren", 2) <= 2 and len(v) <= 10:
+        fv = fold(v).replace(" ", "")
+        if k == 0 and len(v) <= 10 and "dieu" not in fv and (fv.startswith("nh") or _distance(fv, "nhutren", 3) <= 3):
             v = "Như trên"  # the usual first item, blurred
         if k == len(items) - 1 and k > 0 and not fold(v).startswith("luu"):
             m = re.match(r"^\W{0,2}\w{1,3}\s*(?:[:;]\s*|\s+)(V\S{0,2}(?:[,;]\s*[A-ZĐ]{1,8})*)$", v)

@@ -102,7 +102,7 @@ def restore_tones(text: str) -> str:
             if w[:1].isupper():
                 alone = fold(w) in names["surnames"]
                 for n in (2, 3, 4):
-                    if k + n <= len(words):
+                    if k + n <= len(words) and all(x[:1].isupper() for x in words[k:k + n]):  # a place: every word capitalised
                         key = " ".join(words[k:k + n])
                         if any(g().lookup(key, fuzzy=False) for g in (provinces, districts, communes)):
                             proper[k:k + n] = [True] * n
@@ -110,7 +110,7 @@ def restore_tones(text: str) -> str:
                     proper[k] = proper[k + 1] = True  # a surname and a given name: a person
     fixed: set[int] = set()
     out = list(words)
-    for n in (3, 2):  # longer words first; words as read that are known words stay as they are
+    for n in (5, 4, 3, 2):  # longer words first; words as read that are known words stay as they are
         for k in range(len(words) - n + 1):
             if all(joined[k:k + n - 1]) and " ".join(w.lower() for w in out[k:k + n]) in known:
                 fixed.update(range(k, k + n))
@@ -122,8 +122,9 @@ def restore_tones(text: str) -> str:
             variants = by.get(key)
             if not variants:
                 continue
-            # only a tone mark may change (OCR's ể for ế): "của Sở" is not "cửa sổ"
-            variants = [v for v in variants if all(_toneless(a) == _toneless(b) for a, b in zip(v.split(), words[k:k + n]))]
+            # two words: only a tone mark may change (OCR's ể for ế), "của Sở" is not "cửa sổ"; three or more words
+            # are context enough for any mark (Chủ đầu tu → tư)
+            variants = [v for v in variants if n >= 3 or all(_toneless(a) == _toneless(b) for a, b in zip(v.split(), words[k:k + n]))]
             if not variants:
                 continue
             best = _nearest(" ".join(words[k:k + n]), variants)
