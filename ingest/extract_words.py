@@ -108,29 +108,34 @@ def restore_tones(text: str) -> str:
                             proper[k:k + n] = [True] * n
                 if alone and k + 1 < len(words) and words[k + 1][:1].isupper() and fold(words[k + 1]) in names["given"]:
                     proper[k] = proper[k + 1] = True  # a surname and a given name: a person
-    fixed: set[int] = set()
-    out = list(words)
-    for n in (5, 4, 3, 2):  # longer words first; words as read that are known words stay as they are
+    known_here: set[int] = set()  # words that, as read, are part of a known word: never changed
+    for n in (5, 4, 3, 2):
         for k in range(len(words) - n + 1):
-            if all(joined[k:k + n - 1]) and " ".join(w.lower() for w in out[k:k + n]) in known:
-                fixed.update(range(k, k + n))
+            if all(joined[k:k + n - 1]) and " ".join(w.lower() for w in words[k:k + n]) in known:
+                known_here.update(range(k, k + n))
+    changed: set[int] = set()
+    out = list(words)
+    for n in (5, 4, 3, 2):  # longer words first
         for k in range(len(words) - n + 1):
             span = range(k, k + n)
-            if not all(joined[k:k + n - 1]) or any(j in fixed or proper[j] for j in span):
+            if not all(joined[k:k + n - 1]) or any(proper[j] or j in changed for j in span):
                 continue
-            key = " ".join(fold(w) for w in words[k:k + n])
-            variants = by.get(key)
+            if n == 2 and any(j in known_here for j in span):
+                continue  # two words, one of them already a known word: too little to go on
+            variants = by.get(" ".join(fold(w) for w in words[k:k + n]))
             if not variants:
                 continue
             # two words: only a tone mark may change (OCR's ể for ế), "của Sở" is not "cửa sổ"; three or more words
-            # are context enough for any mark (Chủ đầu tu → tư)
-            variants = [v for v in variants if n >= 3 or all(_toneless(a) == _toneless(b) for a, b in zip(v.split(), words[k:k + n]))]
+            # are context enough for any mark (Chủ đầu tu → tư); a word read as part of a known word stays
+            variants = [v for v in variants if (n >= 3 or all(_toneless(a) == _toneless(b) for a, b in zip(v.split(), words[k:k + n])))
+                        and all(a == w.lower() or j not in known_here for j, a, w in zip(span, v.split(), words[k:k + n]))]
             if not variants:
                 continue
             best = _nearest(" ".join(words[k:k + n]), variants)
             for j, w in zip(span, best.split()):
-                out[j] = _cased(words[j], w)
-            fixed.update(span)
+                if w != words[j].lower():
+                    out[j] = _cased(words[j], w)
+                    changed.add(j)
     if out == words:
         return text
     pieces, last = [], 0

@@ -275,6 +275,8 @@ def test_tone_marks_ocr_changed_are_put_back_from_the_word_lists():
     assert restore_tones("Văn phòng Chính phủ (Cục Kiếm soát TTHC)") == "Văn phòng Chính phủ (Cục Kiểm soát TTHC)"
     assert restore_tones("Trang thông tin điện tử của Sở") == "Trang thông tin điện tử của Sở"  # not "cửa sổ": more than a tone
     assert restore_tones("tuyển dụng viên chức nắm 2020") == "tuyển dụng viên chức năm 2020"
+    assert restore_tones("nộp báo cáo sử dụng chữ ký số") == "nộp báo cáo sử dụng chữ ký số"  # known words as read stay
+    assert restore_tones("Cống Thông tin điện tử tỉnh; Chủ đầu tu") == "Cổng Thông tin điện tử tỉnh; Chủ đầu tư"
     assert restore_tones("phường Bình Thạnh") == "phường Bình Thạnh"  # a place is not corrected into a word
     assert restore_name("Đỉnh Tấn Nam") == "Đinh Tấn Nam" and restore_name("Nguyên Văn An") == "Nguyễn Văn An"
     assert restore_name("Trần Hưng Đạo") == "Trần Hưng Đạo"
