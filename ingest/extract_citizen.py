@@ -111,9 +111,6 @@ _ADDRESS_WORDS = {"so": "Số", "to": "Tổ", "ap": "Ấp", "thon": "Thôn", "xo
 def _address_word(part: str) -> str:
     """The street part's leading word as clerks spell it (Tổ 20, Ấp Tân Hòa, đường ...), a street named after a
     person with the name put right (đường Huynh Thúc Kháng → Huỳnh)."""
-    out = []
-    for piece in re.split(r"(\s+)", part):
-        out.append(piece)
     text = part
     for key, word in sorted(_ADDRESS_WORDS.items(), key=lambda kv: -len(kv[0])):
         n = len(key.split())

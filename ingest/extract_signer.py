@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ingest.extract_base import Extracted, clean, found, is_upper, letters, looks_like_name, missing, syllable, title_case
+from ingest.extract_base import Extracted, clean, digits, found, is_upper, letters, looks_like_name, missing, title_case
 from ingest.extract_header import Copy, Doc, copy_lines
-from ingest.extract_base import digits
 from ingest.extract_places import _distance, read_list, snap_agency, symbol_parts
 from ingest.extract_words import restore_name, restore_tones
 from storage.text import fold
