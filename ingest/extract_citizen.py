@@ -28,7 +28,7 @@ NAME_LABELS = [
 ]
 BIRTH_LABEL = re.compile(rf"(?:^|\s)(?:\d+\s*[.)]\s*)?(?:ngay\s*,?\s*thang\s*,?\s*nam\s*sinh|ngay\s*sinh|sinh\s*ngay)\s*(?:/{_TAIL}|:)?")
 ID_LABEL = re.compile(rf"(?:so\s*dinh\s*danh(?:\s*ca\s*nhan)?|so\s*(?:cccd|cmnd\s*/\s*cccd|cmnd|the\s*can\s*cuoc|can\s*cuoc(?:\s*cong\s*dan)?)|cccd\s*so|"
-                      rf"so\s*giay\s*to\s*phap\s*ly(?:\s*cua\s*ca\s*nhan)?|^\s*so\s*/\s*no\.?)\s*(?:/{_TAIL}|:)?")
+                      rf"so\s*giay\s*to\s*phap\s*ly(?:\s*cua\s*ca\s*nhan)?|^\s*so\s*\W?\s*/\s*no\.?)\s*(?:/{_TAIL}|:)?")
 ADDRESS_LABELS = [
     re.compile(rf"(?:^|\s)(?:\d+\s*[.)]\s*)?(?:dia\s*chi\s*thuong\s*tru|noi\s*thuong\s*tru|noi\s*cu\s*tru|noi\s*dkhk\s*thuong\s*tru|noi\s*o\s*hien\s*nay)\s*(?:/{_TAIL}|:)"),
     re.compile(r"(?:^|\s)(?:\d+\s*[.)]\s*)?dia\s*chi\s*tru\s*so(?:\s*chinh)?\s*:"),
@@ -37,7 +37,7 @@ ADDRESS_LABELS = [
 CERT_NO_LABEL = re.compile(r"(?:ma\s*so\s*(?:ho\s*kinh\s*doanh|doanh\s*nghiep)|so\s*giay\s*chung\s*nhan|so\s*giay\s*phep)\s*:\s*")
 CERT_DATE_LABEL = re.compile(r"(?:dang\s*ky\s*lan\s*dau|cap\s*lan\s*dau|^\s*cap\s*ngay|^\s*ngay\s*cap)\s*:\s*")
 SERIAL = re.compile(r"^\s*([a-z]{2})\s*([0-9oOlI]{6})\s*$")
-MRZ = re.compile(r"IDVNM\s*([0-9O]{9})\s*([0-9O])\s*([0-9O]{12})")
+MRZ = re.compile(r"[IT1l]DVNM\s*([0-9O]{9})\s*([0-9O])\s*([0-9O]{12})")
 _NEXT_LABEL = re.compile(r"(?:^|[\s,;])((?:[^\s,;:]+\s+){0,5}[^\s,;:]+)\s*:")
 _LABEL_START = re.compile(r"^\s*(?:[-–]\s*)?(?:\d+\s*[.)]\s*|[a-zđ]\)\s*)?(?:[^\s:]+\s+){0,6}[^\s:]+\s*:")
 
@@ -218,11 +218,11 @@ def _read_id(raw: str, birth: date | None) -> tuple[str | None, str | None]:
     """The 12 digits of an ID as read: plain, or printed in boxes, where OCR reads the box lines as |, I, l or 1."""
     plain = re.sub(r"[^0-9oOlI!]", "", raw)
     value, why = check_personal_id(plain, birth)
-    boxed = len(re.findall(r"[|\[\]I!l]", raw)) >= 3 or len(re.findall(r"\d\s+\d", raw)) >= 4
+    boxed = len(re.findall(r"[|\[\]I!lL(){}]", raw)) >= 3 or len(re.findall(r"\d\s+\d", raw)) >= 4
     if not why or not boxed:
         return value, why
-    groups = [g for g in re.split(r"[|\[\]I!l\s]+", raw.replace("o", "0").replace("O", "0")) if g]
-    ones = [(gi, k) for gi, g in enumerate(groups) if len(g) > 1 for k, ch in enumerate(g) if ch == "1" and 0 < k]
+    groups = [g for g in re.split(r"[|\[\]I!lL(){}\s]+", raw.replace("o", "0").replace("O", "0")) if g]
+    ones = [(gi, k) for gi, g in enumerate(groups) if len(g) > 1 for k, ch in enumerate(g) if ch == "1"]
     if len(ones) > 12:
         return value, why
     best = None
@@ -288,7 +288,7 @@ def citizen(doc: Doc, out: Extracted) -> None:
             if j is None:
                 continue
             raw_text, src = lines[j].text, j
-        raw = re.match(r"^[\s:|.]*((?:[0-9oOlI|!\]\[]\s*){1,40})", raw_text)
+        raw = re.match(r"^[\s:|.]*((?:[0-9oOlIL|!\]\[(){}]\s*){1,40})", raw_text)
         if not raw:
             continue
         value, why = _read_id(raw.group(1), birth)

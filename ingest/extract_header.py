@@ -377,6 +377,8 @@ def agency(doc: Doc, out: Extracted, copy: Copy | None) -> None:
     if not block:
         return
     names = _names(doc, block)
+    if not any(_ORG_START.match(fold(t) + " ") or snap_agency(t)[1] for t, _ix in names):
+        return  # capitals up there that name no organisation (a garbled or upside-down page)
     snapped = [(snap_agency(t), ix) for t, ix in names]
     (name, ok), ix = snapped[-1]
     lines = [doc.lines[j] for j in ix]
@@ -408,8 +410,12 @@ def _joined(doc: Doc, first: int, text: str, follow: list[int], column: Line, ma
             break
         if abs(l.cx - column.cx) > 0.12 * p.width + 0.05 * column.box[2]:
             break
-        if f.startswith(_SUBJECT_STOP) or NUMBER.match(f) or (letters(l.text) < 2 and not re.search(r"\d{4}", l.text)):
+        if f.startswith(_SUBJECT_STOP) or NUMBER.match(f) or (letters(l.text) < 2 and not re.fullmatch(r"[\d\s/.\-]{1,12}", l.text.strip())):
             break
+        if is_upper(l.text, 0.9) != is_upper(prev.text, 0.9) and letters(l.text) >= 4 and letters(prev.text) >= 4:
+            break  # capitals after a subject in sentence case (the council's name under a resolution's subject), or the reverse
+        if re.search(r"(:|trân trọng|kính mời|như sau)\s*$", l.text.strip().lower()) or "tran trong" in f:
+            break  # the body's first sentence: "... trân trọng kính mời:"
         text += " " + clean(l.text)
         used.append(j)
         prev = l
