@@ -201,7 +201,9 @@ def _tidy_item(v: str) -> str:
     v = re.sub(r"[;:](?=\s+[a-zà-ỹđ(])", ",", v) if not fold(v).startswith("luu") else v
     v = re.sub(r",(?=\S)", ", ", v)
     v = re.sub(r"\s+([,;)])", r"\1", v).strip()
+    v = re.sub(r"\b[ĐD]i[êeề]u(\s+[0-9Il|!]{1,3})\b", r"Điều\1", v)  # "Như Điêu 4"
     v = re.sub(r"(Điều\s+)([0-9Il|!]{1,3})\b", lambda m: m.group(1) + digits(m.group(2)), v)
+    v = re.sub(r"\s*[;,]+\s*,", ",", v)
     known = symbol_parts()
     v = re.sub(r"(?<!\w)[A-ZĐƯ]{2,7}(?!\w)", lambda m: known.get(fold(m.group(0)), m.group(0)) if len(m.group(0)) > 1 else m.group(0), v)
     words = v.split()
@@ -214,7 +216,8 @@ def _tidy_item(v: str) -> str:
         return "Như trên"
     m = re.match(r"^(L\S{1,2}u)\s*[:;.,]?\s*(.*)$", v)
     if m and fold(m.group(1)) == "luu" and m.group(2):
-        codes = [c.strip(" .'`") for c in re.split(r"[,;]|\s+(?=[A-ZĐ]{2})", m.group(2)) if c.strip(" .'`")]
+        codes = [c.strip(" .'`") for c in re.split(r"[,;]|[._]+(?=[A-ZĐ])|\s+(?=[A-ZĐ]{2})", m.group(2)) if c.strip(" .'`")]
+        codes = codes[:1] + [c for c in codes[1:] if re.fullmatch(r"[A-ZĐ0-9]{2,8}", c)]  # a unit's code; specks dropped
         if codes and codes[0][:1] in "VvỰ" and len(codes[0].replace("'", "")) <= 3:  # the first is the văn thư's file: VT
             codes[0] = "VT"
         return "Lưu: " + ", ".join(codes)
