@@ -48,6 +48,8 @@ def understand(rt: Runtime, views: list[PageView]) -> dict:
         lines += [Line(l.text, position, l.box, l.conf) for l in view.lines]
     fields = extract(lines)
     kind = classify(lines, fields, model=_model(rt))
+    if kind.type.code in ("sao_y", "trich_sao", "sao_luc"):  # a copy's record is its copy form's, not the original's
+        fields = extract(lines, doc_type=kind.type.code)
     out = {
         "type": kind.type.code,
         "type_name": kind.type.name,
