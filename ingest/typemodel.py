@@ -551,8 +551,9 @@ def _seed_training(corpus_sha: str) -> bytes:
         model = TypeModel.from_bytes(shipped)
         if model.info.get("corpus_sha256") == corpus_sha:
             return shipped
-    except (OSError, ModelError, Exception):  # noqa: BLE001 - any unreadable file means: train instead
-        pass
+        log.info("the shipped seed model was trained on another corpus; training one")
+    except Exception as exc:  # noqa: BLE001 - missing, another format or scikit-learn, corrupt: train instead
+        log.info("the shipped seed model cannot be used (%s); training one", exc)
     return train(seed_corpus()).to_bytes()
 
 
