@@ -105,29 +105,82 @@ def _segments(words: list[Word]) -> list[_Segment]:
     return segments
 
 
+def _neighbours_beside(blocks: list[_Block], line_height: float) -> dict[int, list[_Block]]:
+    """For each piece, the pieces level with it and far to its side: they stand in other columns."""
+    out: dict[int, list[_Block]] = {}
+    for a in blocks:
+        out[id(a)] = [b for b in blocks if b is not a and abs(a.centre - b.centre) < 0.5 * line_height
+                      and (b.left - a.right > 3 * line_height or a.left - b.right > 3 * line_height)]
+    return out
+
+
 def _merge_regions(blocks: list[_Block], line_height: float) -> list[_Block]:
     """Join pieces of lines stacked closely on top of each other with a similar horizontal extent.
 
     Tesseract's own blocks are not used: it often puts both header columns, or the title and the date, in
     one block. Regions grow line by line instead; pieces of very different widths (a narrow header column
-    above the full-width body) stay apart, and a region never grows over a column standing beside it.
+    above the full-width body) stay apart unless the lower one continues the column at its left margin and
+    line spacing, at its left margin or centred on it (a wrapped item of Nơi nhận, a paragraph's short last
+    line, the last word of a long agency name wrapped under it). A region never grows over a
+    column standing beside it, nor over a piece level with the one joining (the signer's first line beside
+    Nơi nhận must not join the body above both).
     """
+    beside = _neighbours_beside(blocks, line_height)
     regions: list[_Block] = []
     for b in sorted(blocks, key=lambda b: b.top):
         for r in regions:
             overlap = min(r.right, b.right) - max(r.left, b.left)
             narrow, wide = sorted((r.right - r.left, b.right - b.left))
             gap = b.top - r.bottom
-            if not (overlap >= 0.5 * narrow and narrow >= 0.35 * wide and -line_height < gap < 2.0 * line_height):
+            aligned = abs(b.left - r.left) < 0.75 * line_height or abs(b.left + b.right - r.left - r.right) < 2 * line_height
+            continues = aligned and gap < 0.8 * line_height
+            if not (overlap >= 0.5 * narrow and (narrow >= 0.35 * wide or continues) and -line_height < gap < 2.0 * line_height):
                 continue
             left, right, top, bottom = min(r.left, b.left), max(r.right, b.right), r.top, max(r.bottom, b.bottom)
             if any(o is not r and o.left < right and o.right > left and o.top < bottom and o.bottom > top for o in regions):
                 continue  # the merged region would reach over a column beside it
+            if any(n.left < right and n.right > left for n in beside[id(b)]):
+                continue  # ... or over a piece level with this one
             r.segments.extend(b.segments)
             break
         else:
             regions.append(_Block(list(b.segments)))
     return regions
+
+
+def _join_signatures(regions: list[_Block], line_height: float) -> list[_Block]:
+    """Join a signer's name to the caption above it across the blank space left for the signature and seal.
+
+    A signature block (authority, position, signature, name) is one column: the name is read right after
+    its caption, before a second signature column beside it. Only a one-line block centred under a narrow
+    one, with nothing in between, is joined, and each caption takes one name: a centred title is never glued
+    to something far below it, nor a signer to the next document's header.
+    """
+    if not regions:
+        return regions
+    text_width = max(r.right for r in regions) - min(r.left for r in regions)
+    out = sorted(regions, key=lambda r: r.top)
+    names: set[int] = set()
+    for r in list(out):
+        if r not in out or r.right - r.left > 0.6 * text_width:
+            continue
+        below = [c for c in out if c is not r and 0 <= c.top - r.bottom < 10 * line_height]
+        if not below:
+            continue
+        for c in sorted(below, key=lambda c: c.top):
+            if c.left < r.right and c.right > r.left:
+                break  # the first block below, in this column
+        else:
+            continue
+        left, right = min(r.left, c.left), max(r.right, c.right)
+        if (len(c.segments) == 1 and id(c) not in names and abs(c.left + c.right - r.left - r.right) < 3 * line_height
+                and c.right - c.left < 0.6 * text_width
+                and not any(o is not r and o is not c and o.left < right and o.right > left and o.bottom > r.bottom
+                            and o.top < c.top for o in out)):
+            r.segments.extend(c.segments)
+            out.remove(c)
+            names.add(id(r))
+    return out
 
 
 def _bands(blocks: list[_Block]) -> list[list[_Block]]:
@@ -193,23 +246,57 @@ def ordered_lines(words: list[Word]) -> list[list[Word]]:
     heights = [w.height for w in words if w.height > 0]
     line_height = median(heights) if heights else 20
     out: list[list[Word]] = []
-    regions = _merge_regions([_Block([seg]) for seg in _segments(words)], line_height)
+    pieces = [seg for seg in _segments(words) if not _is_noise(seg.words, line_height)]  # a speck must not wall off a column
+    regions = _join_signatures(_merge_regions([_Block([seg]) for seg in pieces], line_height), line_height)
     for band in _bands(regions):
-        for column in _columns(band):
+        columns = _columns(band)
+        if _is_grid(columns, line_height):
+            columns = [[b for col in columns for b in col]]  # a form or table: read across, row by row
+        for column in columns:
             segs = [s for b in sorted(column, key=lambda b: b.top) for s in b.segments]
             for row in _rows(segs, line_height):
                 out.append([w for s in row for w in s.words])
     return out
 
 
-def _is_noise(line: list[Word]) -> bool:
-    """A line that is only a speck or a stroke of a signature: no confident word, at most two characters.
+def _is_grid(columns: list[list[_Block]], line_height: float) -> bool:
+    """Columns that are the cells of a form or table rather than blocks of running text side by side.
+
+    Cells line up row by row, and each block of cells starts its lines at one left edge or labels every line
+    ("Họ và tên: …   Giới tính: …");
+    the Decree 30 header columns, signature blocks and the signer beside Nơi nhận are centred text, so
+    they never qualify and keep being read one column after the other.
+    """
+    if len(columns) < 2:
+        return False
+    segs = [[s for b in col for s in b.segments] for col in columns]
+    if any(len(c) < 2 for c in segs):
+        return False
+    for block in (b for col in columns for b in col):
+        aligned = all(abs(s.left - block.left) <= 0.75 * line_height for s in block.segments)
+        labelled = all(":" in s.text()[:30] for s in block.segments)
+        if not (aligned or labelled):
+            return False  # centred lines without field labels: running text, not cells
+    for i, col in enumerate(segs):
+        others = [s.centre for j, c in enumerate(segs) if j != i for s in c]
+        level = sum(1 for s in col if any(abs(s.centre - o) < 0.5 * line_height for o in others))
+        if level < 0.75 * len(col):
+            return False
+    return True
+
+
+def _is_noise(line: list[Word], line_height: float | None = None) -> bool:
+    """A line that is only a speck or a stroke: at most two characters, none of them confident or all flat.
 
     Gated on Tesseract's own confidence, so real short lines (a page number, a lone dash Tesseract is sure
-    of) stay.
+    of) stay; a piece far flatter than the page's text (a rule under the motto read as "¬" or "_") is a
+    stroke whatever Tesseract's confidence.
     """
     chars = sum(len(w.text) for w in line)
-    return chars <= 2 and all(w.conf < 50 for w in line)
+    if chars > 2:
+        return False
+    flat = line_height is not None and max(w.height for w in line) < 0.4 * line_height
+    return flat or all(w.conf < 50 for w in line)
 
 
 def text_lines(words: list[Word]) -> list[list[Word]]:

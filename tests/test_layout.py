@@ -78,3 +78,46 @@ def test_lines_of_unsure_specks_are_dropped_but_sure_short_lines_stay():
     words.append(Word("2", 1200, 20, 20, 30, 96.0, 3, 1, 1))  # a page number Tesseract is sure of
     text = reading_order_text(words).splitlines()
     assert "xS" not in text and "2" in text
+
+
+def test_a_wrapped_recipient_and_a_speck_do_not_cut_noi_nhan_in_two():
+    words = []
+    words += line("Nơi nhận:", 1200, 1, 1) + line("TM. ỦY BAN NHÂN DÂN", 1195, 2, 1, start=1000)
+    words += line("- Văn phòng Chính phủ (Cục Kiểm soát", 1240, 1, 2) + line("CHỦ TỊCH", 1235, 2, 2, start=1100)
+    words += line("TTHC);", 1280, 1, 3)  # a short wrapped line at the list's left margin
+    words.append(Word("_", 400, 1316, 6, 4, 91.0, 3, 1, 1))  # a stroke of the seal, flat, read confidently
+    words += line("- Lưu: VT.", 1320, 1, 4)
+    words += line("Trần Văn Bình", 1480, 2, 3, start=1080)
+    assert reading_order_text(words).splitlines() == [
+        "Nơi nhận:",
+        "- Văn phòng Chính phủ (Cục Kiểm soát",
+        "TTHC);",
+        "- Lưu: VT.",
+        "TM. ỦY BAN NHÂN DÂN",
+        "CHỦ TỊCH",
+        "Trần Văn Bình",
+    ]
+
+
+def test_each_signature_column_is_read_whole_with_its_name_below_the_signature_space():
+    words = []
+    words += line("ĐẠI DIỆN BÊN A", 1600, 1, 1, start=300) + line("ĐẠI DIỆN BÊN B", 1600, 1, 1, start=1000)
+    words += line("GIÁM ĐỐC", 1640, 1, 2, start=360) + line("GIÁM ĐỐC", 1640, 1, 2, start=1060)
+    words += line("Hoàng Bá Hùng", 1900, 2, 1, start=320) + line("Mai Công Lộc", 1900, 2, 1, start=1030)
+    assert reading_order_text(words).splitlines() == [
+        "ĐẠI DIỆN BÊN A", "GIÁM ĐỐC", "Hoàng Bá Hùng", "ĐẠI DIỆN BÊN B", "GIÁM ĐỐC", "Mai Công Lộc",
+    ]
+
+
+def test_form_fields_side_by_side_are_read_row_by_row():
+    words = []
+    words += line("Họ và tên: HUỲNH MINH HUYỀN", 1000, 1, 1) + line("Giới tính: Nữ", 1000, 1, 1, start=1000)
+    words += line("Sinh ngày: 08/12/1946", 1050, 1, 2) + line("Quốc tịch: Việt Nam", 1050, 1, 2, start=1040)
+    words += line("Địa chỉ thường trú: Số 19 Tôn Đức Thắng, phường Vĩnh Hải", 1120, 1, 3)
+    assert reading_order_text(words).splitlines() == [
+        "Họ và tên: HUỲNH MINH HUYỀN",
+        "Giới tính: Nữ",
+        "Sinh ngày: 08/12/1946",
+        "Quốc tịch: Việt Nam",
+        "Địa chỉ thường trú: Số 19 Tôn Đức Thắng, phường Vĩnh Hải",
+    ]
