@@ -264,24 +264,28 @@ def _is_grid(columns: list[list[_Block]], line_height: float) -> bool:
 
     Cells line up row by row, and each block of cells starts its lines at one left edge or labels every line
     ("Họ và tên: …   Giới tính: …");
-    the Decree 30 header columns, signature blocks and the signer beside Nơi nhận are centred text, so
-    they never qualify and keep being read one column after the other.
+    a table of five rows or more qualifies by its rows alone. The Decree 30 header columns (at most four
+    rows), signature blocks and the signer beside Nơi nhận are centred text, so they never qualify and keep
+    being read one column after the other.
     """
     if len(columns) < 2:
         return False
     segs = [[s for b in col for s in b.segments] for col in columns]
     if any(len(c) < 2 for c in segs):
         return False
+    levels = []
+    for i, col in enumerate(segs):
+        others = [s.centre for j, c in enumerate(segs) if j != i for s in c]
+        levels.append(sum(1 for s in col if any(abs(s.centre - o) < 0.5 * line_height for o in others)))
+    if all(n == len(col) >= 5 for n, col in zip(levels, segs)):
+        return True  # five rows or more, every cell level with another: a table, whatever its alignment
+    if any(n < 0.75 * len(col) for n, col in zip(levels, segs)):
+        return False
     for block in (b for col in columns for b in col):
         aligned = all(abs(s.left - block.left) <= 0.75 * line_height for s in block.segments)
         labelled = all(":" in s.text()[:30] for s in block.segments)
         if not (aligned or labelled):
             return False  # centred lines without field labels: running text, not cells
-    for i, col in enumerate(segs):
-        others = [s.centre for j, c in enumerate(segs) if j != i for s in c]
-        level = sum(1 for s in col if any(abs(s.centre - o) < 0.5 * line_height for o in others))
-        if level < 0.75 * len(col):
-            return False
     return True
 
 
