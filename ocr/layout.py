@@ -89,20 +89,42 @@ def _segments(words: list[Word]) -> list[_Segment]:
     for w in words:
         lines.setdefault((w.block, w.par, w.line), []).append(w)
     heights = [w.height for w in words if w.height > 0]
-    # Word spaces are well under a word's height even in justified lines; the gutter between the Decree 30
-    # header columns (or between Nơi nhận and the signer) is wider.
-    gap_limit = 1.3 * (median(heights) if heights else 20)
+    height = median(heights) if heights else 20
     segments: list[_Segment] = []
     for line_words in lines.values():
         line_words.sort(key=lambda w: w.left)
+        gaps = [b.left - a.right for a, b in zip(line_words, line_words[1:])]
+        cuts = _gutters(line_words, gaps, height)
         current = [line_words[0]]
-        for w in line_words[1:]:
-            if w.left - current[-1].right > gap_limit:
+        for i, w in enumerate(line_words[1:]):
+            if i in cuts:
                 segments.append(_Segment(current))
                 current = []
             current.append(w)
         segments.append(_Segment(current))
     return segments
+
+
+def _gutters(line_words: list[Word], gaps: list[int], height: float) -> set[int]:
+    """Indexes of the gaps in one Tesseract line that separate two things side by side, not two words.
+
+    Word spaces are well under a word's height even in justified lines; the gutter between the Decree 30
+    header columns (or between Nơi nhận and the signer) is wider. A long agency name can bring its column
+    to within a word's height of the national motto: a gap far wider than the line's other spaces, or one
+    right before "CỘNG HÒA", cuts there too.
+    """
+    cuts = set()
+    for i, gap in enumerate(gaps):
+        others = sorted(g for j, g in enumerate(gaps) if j != i)
+        usual = others[len(others) // 2] if others else None
+        if gap > 1.3 * height:
+            cuts.add(i)
+        elif gap > 0.9 * height and usual is not None and gap > 2.2 * max(usual, 1):
+            cuts.add(i)
+        elif gap > 0.4 * height and line_words[i + 1].text.upper() == "CỘNG" and i + 2 < len(line_words) \
+                and line_words[i + 2].text.upper().startswith("HÒA"):
+            cuts.add(i)
+    return cuts
 
 
 def _neighbours_beside(blocks: list[_Block], line_height: float) -> dict[int, list[_Block]]:
@@ -153,7 +175,8 @@ def _join_signatures(regions: list[_Block], line_height: float) -> list[_Block]:
 
     A signature block (authority, position, signature, name) is one column: the name is read right after
     its caption, before a second signature column beside it. Only a one-line block centred under a narrow
-    one, with nothing in between, is joined, and each caption takes one name: a centred title is never glued
+    one, three to ten lines below it with nothing in between and no text block starting level with it
+    (Nơi nhận beside a copy form's signer; another name beside it is fine), is joined, and each caption takes one name: a centred title is never glued
     to something far below it, nor a signer to the next document's header.
     """
     if not regions:
@@ -164,7 +187,7 @@ def _join_signatures(regions: list[_Block], line_height: float) -> list[_Block]:
     for r in list(out):
         if r not in out or r.right - r.left > 0.6 * text_width:
             continue
-        below = [c for c in out if c is not r and 0 <= c.top - r.bottom < 10 * line_height]
+        below = [c for c in out if c is not r and 3 * line_height <= c.top - r.bottom < 10 * line_height]
         if not below:
             continue
         for c in sorted(below, key=lambda c: c.top):
@@ -176,7 +199,9 @@ def _join_signatures(regions: list[_Block], line_height: float) -> list[_Block]:
         if (len(c.segments) == 1 and id(c) not in names and abs(c.left + c.right - r.left - r.right) < 3 * line_height
                 and c.right - c.left < 0.6 * text_width
                 and not any(o is not r and o is not c and o.left < right and o.right > left and o.bottom > r.bottom
-                            and o.top < c.top for o in out)):
+                            and o.top < c.top for o in out)
+                and not any(o is not c and len(o.segments) > 1 and abs(o.top - c.top) < 0.5 * line_height
+                            and (o.right < c.left or o.left > c.right) for o in out)):
             r.segments.extend(c.segments)
             out.remove(c)
             names.add(id(r))
@@ -262,7 +287,7 @@ def ordered_lines(words: list[Word]) -> list[list[Word]]:
 def _is_grid(columns: list[list[_Block]], line_height: float) -> bool:
     """Columns that are the cells of a form or table rather than blocks of running text side by side.
 
-    Cells line up row by row, and each block of cells starts its lines at one left edge or labels every line
+    Cells line up row by row, and each column starts its lines at one left edge or labels every line
     ("Họ và tên: …   Giới tính: …");
     a table of five rows or more qualifies by its rows alone. The Decree 30 header columns (at most four
     rows), signature blocks and the signer beside Nơi nhận are centred text, so they never qualify and keep
@@ -281,9 +306,10 @@ def _is_grid(columns: list[list[_Block]], line_height: float) -> bool:
         return True  # five rows or more, every cell level with another: a table, whatever its alignment
     if any(n < 0.75 * len(col) for n, col in zip(levels, segs)):
         return False
-    for block in (b for col in columns for b in col):
-        aligned = all(abs(s.left - block.left) <= 0.75 * line_height for s in block.segments)
-        labelled = all(":" in s.text()[:30] for s in block.segments)
+    for col in segs:
+        left = min(s.left for s in col)
+        aligned = all(s.left - left <= 0.75 * line_height for s in col)
+        labelled = all(":" in s.text()[:30] for s in col)
         if not (aligned or labelled):
             return False  # centred lines without field labels: running text, not cells
     return True
