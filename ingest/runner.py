@@ -7,7 +7,6 @@ Tesseract process per core and writes the catalog from the parent process only (
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from sqlalchemy import select
 from ingest import pipeline
 from ingest.runtime import Runtime, runtime_for
 from ingest.settings import Settings
+from ocr import one_thread_per_process
 from storage.catalog import Batch, BatchFile
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ Progress = Callable[[str, int], None]  # (batch_file_id, pages just finished)
 
 
 def _init_worker() -> None:
-    os.environ["OMP_THREAD_LIMIT"] = "1"
+    one_thread_per_process()
 
 
 def _page_job(settings_json: str, source_sha: str, kind: str, mime: str, number: int) -> pipeline.PageRecord:

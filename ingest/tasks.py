@@ -8,7 +8,6 @@ The last page of a file to finish enqueues assembly; assembly twice is harmless.
 from __future__ import annotations
 
 import logging
-import os
 from datetime import timedelta
 
 from celery import Celery
@@ -17,6 +16,7 @@ from celery.signals import worker_process_init
 from ingest import pipeline
 from ingest.runtime import runtime_for
 from ingest.settings import Settings, get_settings
+from ocr import one_thread_per_process
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ schedule(get_settings())
 
 @worker_process_init.connect
 def _single_threaded_tesseract(**_kwargs) -> None:
-    os.environ["OMP_THREAD_LIMIT"] = "1"
+    one_thread_per_process()
 
 
 def _rt():

@@ -93,17 +93,22 @@ def binarize(flat: np.ndarray) -> np.ndarray:
     return out
 
 
-def remove_specks(binary: np.ndarray, max_area: int) -> np.ndarray:
-    """Drop isolated dark specks (dust, scanner noise) smaller than ``max_area`` pixels."""
-    inv = cv2.bitwise_not(binary)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(inv, connectivity=8)
-    small = np.where(stats[:, cv2.CC_STAT_AREA] <= max_area)[0]
-    small = small[small != 0]
-    if len(small) == 0:
+def remove_specks(binary: np.ndarray, max_area: int, dpi: float = 300.0) -> np.ndarray:
+    """Drop isolated dark specks (dust, scanner noise): ink with at most ``max_area`` ink pixels around it.
+
+    "Around" is a window of ~0.6 mm (7 px at 300 dpi): a speck that lonely is no part of a glyph, while a
+    stroke's end or the dot of an i carries more ink than that within the window. One box filter costs a
+    fifth of labelling the page's connected components, which most pages (clean after flattening) do not
+    need at all.
+    """
+    k = max(3, int(round(7 * dpi / 300.0)) | 1)
+    ink = cv2.compare(binary, 128, cv2.CMP_LT)  # 255 on ink
+    count = cv2.boxFilter(cv2.threshold(ink, 0, 1, cv2.THRESH_BINARY)[1], cv2.CV_8U, (k, k), normalize=False,
+                          borderType=cv2.BORDER_CONSTANT)
+    lonely = cv2.bitwise_and(cv2.compare(count, max_area, cv2.CMP_LE), ink)
+    if not cv2.countNonZero(lonely):
         return binary
-    lut = np.zeros(n, np.uint8)
-    lut[small] = 255
-    return cv2.bitwise_or(binary, lut[labels])
+    return cv2.bitwise_or(binary, lonely)
 
 
 # --- page geometry -------------------------------------------------------------------------------------
@@ -338,7 +343,7 @@ def clean_page(bgr: np.ndarray, dpi: float, options: CleanupOptions = CleanupOpt
     if not straight:
         grey = rotate_bound(grey, -skew, 255)
     ocr = binarize(flatten_illumination(grey, dpi))
-    ocr = remove_specks(ocr, max_area=max(2, int((dpi / 300.0) ** 2 * 6)))
+    ocr = remove_specks(ocr, max_area=max(2, int((dpi / 300.0) ** 2 * 6)), dpi=dpi)
     colour, colour_dpi = _output_colour(upright, dpi, 0.0 if straight else skew, options.output_dpi)
     return CleanPage(colour=colour, colour_dpi=colour_dpi, ocr=ocr, rotation=rotation, skew_deg=skew,
                      orientation_method=method, orientation_confidence=round(conf, 3), blank=blank,

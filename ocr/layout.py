@@ -40,32 +40,44 @@ class _Box(ABC):
     @abstractmethod
     def parts(self) -> list: ...
 
+    def box(self) -> tuple[int, int, int, int]:
+        parts = self.parts()
+        return (min(p.left for p in parts), min(p.top for p in parts), max(p.right for p in parts),
+                max(p.bottom for p in parts))
+
     @property
     def left(self) -> int:
-        return min(p.left for p in self.parts())
+        return self.box()[0]
 
     @property
     def right(self) -> int:
-        return max(p.right for p in self.parts())
+        return self.box()[2]
 
     @property
     def top(self) -> int:
-        return min(p.top for p in self.parts())
+        return self.box()[1]
 
     @property
     def bottom(self) -> int:
-        return max(p.bottom for p in self.parts())
+        return self.box()[3]
 
     @property
     def centre(self) -> float:
-        return (self.top + self.bottom) / 2
+        box = self.box()
+        return (box[1] + box[3]) / 2
 
 
 @dataclass
 class _Segment(_Box):
-    """A run of words on one text line with no wide gap inside."""
+    """A run of words on one text line with no wide gap inside; its words never change once made."""
 
     words: list[Word]
+
+    def __post_init__(self) -> None:
+        self._box = super().box()  # pieces are compared with each other many times over: fix their box once
+
+    def box(self) -> tuple[int, int, int, int]:
+        return self._box
 
     def parts(self) -> list[Word]:
         return self.words
@@ -80,8 +92,18 @@ class _Block(_Box):
 
     segments: list[_Segment] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self._box = super().box() if self.segments else (0, 0, 0, 0)
+
     def parts(self) -> list[_Segment]:
         return self.segments
+
+    def box(self) -> tuple[int, int, int, int]:
+        return self._box
+
+    def add(self, segments: list[_Segment]) -> None:
+        self.segments.extend(segments)
+        self._box = super().box()
 
 
 def _segments(words: list[Word]) -> list[_Segment]:
@@ -163,7 +185,7 @@ def _merge_regions(blocks: list[_Block], line_height: float) -> list[_Block]:
                 continue  # the merged region would reach over a column beside it
             if any(n.left < right and n.right > left for n in beside[id(b)]):
                 continue  # ... or over a piece level with this one
-            r.segments.extend(b.segments)
+            r.add(b.segments)
             break
         else:
             regions.append(_Block(list(b.segments)))
@@ -202,7 +224,7 @@ def _join_signatures(regions: list[_Block], line_height: float) -> list[_Block]:
                             and o.top < c.top for o in out)
                 and not any(o is not c and len(o.segments) > 1 and abs(o.top - c.top) < 0.5 * line_height
                             and (o.right < c.left or o.left > c.right) for o in out)):
-            r.segments.extend(c.segments)
+            r.add(c.segments)
             out.remove(c)
             names.add(id(r))
     return out

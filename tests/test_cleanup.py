@@ -128,3 +128,18 @@ def test_a_red_seal_over_text_barely_hurts_recognition(tmp_path):
     found_naive = len(truth & _words(naive, tmp_path, "naive"))
     assert found_ours >= len(truth) - 1, found_ours
     assert found_ours >= found_naive
+
+
+def test_lonely_specks_go_and_glyph_parts_stay():
+    from ocr.cleanup import remove_specks
+    page = np.full((300, 300), 255, np.uint8)
+    page[50, 50] = 0  # one dusty pixel
+    page[100:102, 200:202] = 0  # a 2×2 speck
+    page[150:190, 100:104] = 0  # a stroke (the stem of an i) ...
+    page[140:144, 100:104] = 0  # ... and its dot, 4×4 pixels, close above it
+    page[250:254, 250:254] = 0  # a full stop, alone
+    out = remove_specks(page, max_area=6, dpi=300)
+    assert out[50, 50] == 255 and out[100, 200] == 255
+    assert (out[150:190, 100:104] == 0).all() and (out[140:144, 100:104] == 0).all()
+    assert (out[250:254, 250:254] == 0).all()
+    assert remove_specks(np.full((50, 50), 255, np.uint8), 6) is not None
