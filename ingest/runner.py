@@ -26,10 +26,6 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int], None]  # (batch_file_id, pages just finished)
 
 
-def _init_worker() -> None:
-    one_thread_per_process()
-
-
 def _page_job(settings_json: str, source_sha: str, kind: str, mime: str, number: int) -> pipeline.PageRecord:
     rt = runtime_for(Settings.model_validate_json(settings_json))
     return pipeline.ocr_page(rt, source_sha, kind, mime, number)
@@ -51,7 +47,8 @@ class EmbeddedRunner:
     def pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.jobs, initializer=_init_worker)
+                one_thread_per_process()  # before forking: the workers inherit it
+                self._pool = ProcessPoolExecutor(self.jobs)
             return self._pool
 
     def submit(self, batch_id: str) -> None:

@@ -11,7 +11,6 @@ import logging
 from datetime import timedelta
 
 from celery import Celery
-from celery.signals import worker_process_init
 
 from ingest import pipeline
 from ingest.runtime import runtime_for
@@ -57,11 +56,7 @@ def schedule(s: Settings) -> None:
 
 
 schedule(get_settings())
-
-
-@worker_process_init.connect
-def _single_threaded_tesseract(**_kwargs) -> None:
-    one_thread_per_process()
+one_thread_per_process()  # in the worker's main process, before its pool forks (see ocr.one_thread_per_process)
 
 
 def _rt():
