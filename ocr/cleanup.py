@@ -193,15 +193,30 @@ def estimate_skew(ink: np.ndarray, max_deg: float = 10.0) -> tuple[float, float]
     return -round(angle, 3), float(fscores[i])
 
 
-def _line_asymmetry(ink: np.ndarray) -> tuple[float, int]:
+def _line_asymmetry(ink: np.ndarray, strips: int = 3) -> tuple[float, int]:
     """log(ink above the x-height band / ink below it), summed over text lines of an upright-ish mask.
 
     Latin script, and Vietnamese even more with its stacked tone marks, carries more ink above the x-height
-    (capitals, ascenders, diacritics) than below the baseline (descenders): positive means upright.
+    (capitals, ascenders, diacritics) than below the baseline (descenders): positive means upright. Lines
+    are profiled in vertical strips: the two Decree 30 header columns (or Nơi nhận and the signer) sit at
+    staggered heights, and one profile across the page would blur their lines into one.
     """
+    w = ink.shape[1]
+    above = below = 0.0
+    lines = 0
+    for i in range(strips):
+        a, b, n = _strip_ink(ink[:, i * w // strips : (i + 1) * w // strips])
+        above, below, lines = above + a, below + b, lines + n
+    if lines == 0 or above + below == 0:
+        return 0.0, lines
+    return float(np.log((above + 1) / (below + 1))), lines
+
+
+def _strip_ink(ink: np.ndarray) -> tuple[float, float, int]:
+    """(ink above the x-height bands, ink below the baselines, lines) of one strip's row profile."""
     rows = ink.sum(axis=1).astype(np.float64)
     if rows.max() <= 0:
-        return 0.0, 0
+        return 0.0, 0.0, 0
     on = rows > rows.max() * 0.05
     above = below = 0.0
     lines = 0
@@ -221,9 +236,7 @@ def _line_asymmetry(ink: np.ndarray) -> tuple[float, int]:
         above += seg[:top].sum()
         below += seg[bot + 1 :].sum()
         lines += 1
-    if lines == 0 or above + below == 0:
-        return 0.0, lines
-    return float(np.log((above + 1) / (below + 1))), lines
+    return above, below, lines
 
 
 def _rotate_mask(ink: np.ndarray, angle: float) -> np.ndarray:
@@ -257,12 +270,14 @@ def detect_orientation(ink: np.ndarray, max_skew: float) -> tuple[int, float, fl
         skew90_cw, _ = estimate_skew(upright, max_skew)
         upright = _rotate_mask(upright, -skew90_cw) if abs(skew90_cw) > 0.05 else upright
         skew = skew90_cw
-    asym, _lines = _line_asymmetry(upright)
+    asym, lines = _line_asymmetry(upright)
     if portrait_lines:
         rotation = 0 if asym >= 0 else 180
     else:  # we turned it 90° clockwise to make lines horizontal: the scan was rotated 270° (or 90° if upside down)
         rotation = 270 if asym >= 0 else 90
-    return rotation, skew, abs(asym), asym
+    # a page of a few short lines (a copy form, a signature page) tells little: below a dozen line pieces,
+    # confidence shrinks so that Tesseract's OSD gets asked
+    return rotation, skew, abs(asym) * min(1.0, lines / 12), asym
 
 
 def _osd(ink_small: np.ndarray, options: CleanupOptions) -> int | None:
