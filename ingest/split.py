@@ -31,6 +31,7 @@ W_STARTS = 2.2
 W_CONTINUES = -3.0
 W_ENDS = 1.2
 W_BLANK = 0.5  # alone, not enough: single-sided pages scanned duplex leave a blank after every page
+W_BLANK_SHEET = 1.6  # two blank sides in a row: a whole blank sheet, put there to separate documents
 W_PRIOR = -0.6  # with no evidence either way, pages of a feed belong together
 # a separator sheet has little else on it; a page full of text that carries a code is a document page
 SEPARATOR_MAX_LINES = 10
@@ -110,6 +111,10 @@ def duplex_order(count: int) -> list[int]:
 
 
 _PAGE_NO = re.compile(r"^[-–—\s]*(\d{1,3})[-–—\s]*$")
+# the copy form (SAO Y / TRÍCH SAO / SAO LỤC) certifies the pages before it: on a sheet of its own it is the
+# copied document's last page, not a new document, although it has an agency header and a Số line
+_COPY_TITLE = re.compile(r"^(sao y( ban chinh)?|trich sao|sao luc)$")
+_COPY_NUMBER = re.compile(r"^so\s*:?\s*\d+\s*/\s*(sy|ts|sl)\b")
 _ENDS = ("noi nhan", "nguoi lam don", "nguoi khai", "nguoi de nghi", "(ky, ghi ro ho ten", "(ky va ghi ro ho ten", "(ky ghi ro ho ten")
 
 
@@ -142,13 +147,24 @@ def page_cues(lines: list[Line] | tuple[Line, ...], width: int, height: int, top
     marked = top_mark and page_number is None and not (motto or number_line)
     if marked:
         reasons.append("a page number in the top margin")
-    starts = (motto or number_line or title is not None or id_card) and page_number is None and not marked
+    copy_form = not motto and _is_copy_form(lines)  # the form has no motto: a page that has one is the copied document's
+    if copy_form:
+        reasons.append("a copy form (SAO Y, TRÍCH SAO, SAO LỤC) on a page of its own")
+    starts = (motto or number_line or title is not None or id_card) and page_number is None and not marked and not copy_form
     below_header = [fold(l.text) for l in lines if l.box[1] > 0.15 * height]  # a short last page ends high up
     ends = any(f.startswith(_ENDS) or AUTHORITY.match(f) for f in below_header)
     if ends:
         reasons.append("ends with recipients or a signer")
-    continues = ((page_number is not None and page_number > 1) or marked) and not (motto or number_line)
+    continues = (((page_number is not None and page_number > 1) or marked) and not (motto or number_line)) or copy_form
     return Cues(starts, continues, ends, page_number, tuple(reasons))
+
+
+def _is_copy_form(lines) -> bool:
+    """A page that is only a copy form: its name or its symbol (``Số: 05/SY-VP``), and little else."""
+    if len(lines) > 20:
+        return False  # a page of the copied document with the form under its end
+    folded = [fold(l.text).strip(" .:") for l in lines]
+    return any(_COPY_TITLE.match(f) for f in folded) or any(_COPY_NUMBER.match(f) for f in folded)
 
 
 def _has_title(lines: list[Line]) -> str | None:
@@ -249,7 +265,7 @@ def _gap_score(before: Cues, after: Cues, blanks: int, pages_so_far: int) -> tup
         score += W_ENDS
         why.append("the page before ends with recipients or a signer")
     if blanks:
-        score += W_BLANK
+        score += W_BLANK_SHEET if blanks >= 2 else W_BLANK
         why.append(f"{blanks} blank page{'s' if blanks > 1 else ''} before it")
     if not why:
         why.append("no sign of a new document")

@@ -122,3 +122,31 @@ def test_clerk_split_and_merge_round_trip():
 def test_only_blank_pages_give_no_segment():
     plan = plan_split([page(1, blank=True), page(2, blank=True)])
     assert plan.segments == [] and plan.blank_pages == [1, 2]
+
+
+COPY_FORM = (
+    L("ỦY BAN NHÂN DÂN", 0.05, 150, 500), L("SAO Y", 0.05, 1000, 200),
+    L("XÃ BÌNH THẠNH TRUNG", 0.07, 150, 500), L("Bình Thạnh Trung, ngày 25 tháng 5 năm 2024", 0.07, 800, 700),
+    L("Số: 19/SY-UBND", 0.09, 150, 500), L("Nơi nhận:", 0.14, 150, 200), L("- Lưu: VT.", 0.16, 150, 200),
+    L("TM. ỦY BAN NHÂN DÂN", 0.14, 1000, 400), L("CHỦ TỊCH", 0.16, 1000, 300), L("Lê Minh Minh", 0.25, 1000, 300),
+)
+
+
+def test_a_copy_form_on_a_sheet_of_its_own_stays_with_the_copied_document():
+    cues = page_cues(COPY_FORM, W, H)
+    assert cues.continues and not cues.starts
+    plan = plan_split([page(1, FIRST), page(2, continuation(2, ends=True)), page(3, blank=True), page(4, COPY_FORM),
+                       page(5, FIRST)])
+    assert [s.pages for s in plan.segments] == [[1, 2, 4], [5]]
+    # a short document with the form under it, on one page, is still a document of its own
+    assert page_cues(FIRST + COPY_FORM[1:2], W, H).starts
+
+
+def test_a_whole_blank_sheet_cuts_where_one_blank_back_side_would_not():
+    letter = (L("HANSEATIC MACHINERY GMBH", 0.05, 150, 700), L("Dear Sir or Madam,", 0.15, 150, 500),
+              L("We look forward to a long cooperation.", 0.2, 150, 900))
+    signature_page = (L("2", 0.04, 800, 30), L("NGƯỜI ĐƯỢC ỦY QUYỀN", 0.1, 200, 500), L("Lê Văn Huy", 0.2, 200, 400))
+    one = plan_split([page(1, FIRST), page(2, signature_page), page(3, blank=True), page(4, letter)])
+    assert [s.pages for s in one.segments] == [[1, 2, 4]]
+    two = plan_split([page(1, FIRST), page(2, signature_page), page(3, blank=True), page(4, blank=True), page(5, letter)])
+    assert [s.pages for s in two.segments] == [[1, 2], [5]]
