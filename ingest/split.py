@@ -126,15 +126,20 @@ def page_cues(lines: list[Line] | tuple[Line, ...], width: int, height: int, top
     top = [l for l in lines if l.box[1] < 0.38 * height]
     reasons: list[str] = []
     page_number = None
-    first = min(lines, key=lambda l: l.box[1])
-    m = _PAGE_NO.match(first.text)
-    if m and first.box[1] < 0.12 * height and (not width or abs(first.box[0] + first.box[2] / 2 - width / 2) < 0.2 * width):
-        page_number = int(m.group(1))
-        reasons.append(f"page number {page_number} at the top")
+    # the page number is the first line, or comes right under a line of specks (a torn edge, a stamp's rim)
+    for line in sorted(lines, key=lambda l: l.box[1])[:3]:
+        m = _PAGE_NO.match(line.text)
+        if m and line.box[1] < 0.12 * height and (not width or abs(line.box[0] + line.box[2] / 2 - width / 2) < 0.2 * width):
+            page_number = int(m.group(1))
+            reasons.append(f"page number {page_number} at the top")
+            break
+        words = [t for t in line.text.split() if len(t) >= 2 and sum(c.isalpha() for c in t) >= 0.7 * len(t)]
+        if len(words) >= 2:
+            break  # a line of words: the page number would have come before it
     folded_top = [fold(l.text) for l in top]
     motto = any(f.startswith(("cong hoa xa hoi", "doc lap - tu do", "doc lap tu do")) for f in folded_top)
     number_line = any(NUMBER.match(f) for f in folded_top)
-    title = _has_title(top)
+    title = _has_title(top, width)
     id_card = any("can cuoc" in f or "citizen identity" in f or "chung minh nhan dan" in f for f in folded_top)
     if motto:
         reasons.append("national motto at the top")
@@ -167,8 +172,11 @@ def _is_copy_form(lines) -> bool:
     return any(_COPY_TITLE.match(f) for f in folded) or any(_COPY_NUMBER.match(f) for f in folded)
 
 
-def _has_title(lines: list[Line]) -> str | None:
+def _has_title(lines: list[Line], width: int = 0) -> str | None:
+    """A type name in capitals, centred (a signature caption such as THƯ KÝ stands in a column of its own)."""
     for line in lines:
+        if width and abs(line.box[0] + line.box[2] / 2 - width / 2) > 0.15 * width:
+            continue
         letters = [c for c in line.text if c.isalpha()]
         if len(letters) < 3 or sum(c.isupper() for c in letters) / len(letters) < 0.8:
             continue

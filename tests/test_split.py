@@ -150,3 +150,11 @@ def test_a_whole_blank_sheet_cuts_where_one_blank_back_side_would_not():
     assert [s.pages for s in one.segments] == [[1, 2, 4]]
     two = plan_split([page(1, FIRST), page(2, signature_page), page(3, blank=True), page(4, blank=True), page(5, letter)])
     assert [s.pages for s in two.segments] == [[1, 2], [5]]
+
+
+def test_a_signature_caption_is_no_type_name_and_specks_above_the_page_number_do_not_hide_it():
+    last = (L("—__--a--k.-ẳ-eeepnBRRNOAADDO", 0.02, 300, 1000), L("2", 0.04, 800, 30)) + BODY + (
+        L("THƯ KÝ", 0.3, 250, 200), L("CHỦ TỌA", 0.3, 1100, 250), L("Châu Văn Anh Cường", 0.36, 200, 400))
+    cues = page_cues(last, W, H)
+    assert cues.page_number == 2 and cues.continues and not cues.starts
+    assert [s.pages for s in plan_split([page(1, FIRST), page(2, last)]).segments] == [[1, 2]]
