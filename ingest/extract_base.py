@@ -132,9 +132,14 @@ def digits(s: str) -> str:
     return re.sub(r"[\s.]", "", s.translate(_DIGITISH))
 
 
+# inside "ngày .. tháng .. năm" only digits can stand: more of OCR's look-alikes are safe to read there
+_DATE_DIGITISH = str.maketrans({"]": "1", "[": "1", "t": "1", "T": "1", "š": "5", "Š": "5"})
+DW = r"[0-9olI|i!§\]\[ts]"  # a day or month digit as OCR may render it (on folded text: Š is s, Ì is i)
+
+
 def valid_date(d: str, m: str, y: str) -> tuple[date | None, str | None]:
     try:
-        day, month, year = int(digits(d)), int(digits(m)), int(digits(y))
+        day, month, year = (int(digits(x.translate(_DATE_DIGITISH))) for x in (d, m, y))
     except ValueError:
         return None, "the date is not made of digits"
     try:
@@ -147,7 +152,7 @@ def valid_date(d: str, m: str, y: str) -> tuple[date | None, str | None]:
 
 
 # "ngày 25 tháng 5 năm 2023" on folded text, OCR's broken spacing and look-alike digits allowed
-DATE_WORDS = re.compile(rf"(?<![a-z])ng\s?[aáà]?\s?y\s*[:.]?\s*(?P<d>{D}(?:\s?{D}){{0,2}})\s*[,.]?\s*th\s?a\s?n\s?g\s*(?P<m>{D}(?:\s?{D})?)\s*[,.]?\s*n\s?a\s?m\s*(?P<y>(?:{D}\s?){{3}}{D})")
+DATE_WORDS = re.compile(rf"(?<![a-z])ng\s?[aáà]?\s?y\s*[:.]?\s*(?P<d>{DW}(?:\s?{DW}){{0,2}})\s*[,.]?\s*th\s?a\s?n\s?g\s*(?P<m>{DW}(?:\s?{DW})?)\s*[,.]?\s*n\s?a\s?m\s*(?P<y>(?:{D}\s?){{3}}{D})")
 DATE_NUMERIC = re.compile(rf"(?<![0-9])(?P<d>{D}\s?{D}?)\s*[/.\-]\s*(?P<m>{D}\s?{D}?)\s*[/.\-]\s*(?P<y>[12]\s?{D}\s?{D}\s?{D})(?![0-9])")
 
 

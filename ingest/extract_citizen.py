@@ -112,6 +112,10 @@ def _address_word(part: str) -> str:
     """The street part's leading word as clerks spell it (Tổ 20, Ấp Tân Hòa, đường ...), a street named after a
     person with the name put right (đường Huynh Thúc Kháng → Huỳnh)."""
     text = part
+    house = re.match(r"^([Ss]ố\s+)((?:[0-9Il|]+\s)*[0-9Il|]*\d[0-9Il|/]*)(?=\s+\S)", text)
+    if house and re.search(r"[Il|]", house.group(2)):  # "Số I I7": the house number's 1s read as I, spaced out
+        number = re.sub(r"\s+", "", house.group(2)).translate(str.maketrans("Il|", "111"))
+        text = house.group(1) + number + text[house.end():]
     for key, word in sorted(_ADDRESS_WORDS.items(), key=lambda kv: -len(kv[0])):
         n = len(key.split())
         head = " ".join(text.split()[:n])
@@ -124,7 +128,8 @@ def _address_word(part: str) -> str:
             break
     m = re.search(r"(?<!\w)[đĐ]ường\s+(.+)$", text) or re.search(r"(?:^Số\s+[\d/]+|^\d[\d/]*)\s+(.+)$", text)
     name = m.group(1).strip() if m else ""
-    if name and all(w[:1].isupper() for w in name.split()) and looks_like_name(name):  # a street named after a person
+    unit = fold(name.split()[0]) in {"lo", "khu", "to", "ap", "ngo", "hem", "kiet", "can", "day", "toa", "khom", "xom", "thon"} if name else False
+    if name and not unit and all(w[:1].isupper() for w in name.split()) and looks_like_name(name):  # a street named after a person
         first, _, rest = name.partition(" ")
         fixed = restore_name(f"{first} {rest}").split()[0] if rest else first
         text = text[: m.start(1)] + fixed + text[m.start(1) + len(first):]
@@ -149,9 +154,10 @@ def snap_address(text: str) -> str:
                       "thi xa": ("d",), "xa": ("c",), "phuong": ("c",), "thi tran": ("c",)}.get(m.group(1), ("p", "d", "c"))
             name, _ok = snap_name(rest, tables)
             out.append(f"{typ} {name}")
-        elif k >= max(1, n - 3) and part[:1].isupper() and not re.match(r"^(so|to|ap|thon|khu|duong|xom|lo|can|ngo|hem|kiet)\b", f) \
-                and not any(ch.isdigit() for ch in part):
-            out.append(snap_name(part)[0])
+        elif k >= max(1, n - 3) and (part[:1].isupper() or re.match(r"^l[a-zà-ỹ]*\s+[A-ZĐÀ-Ỹ]", part)) \
+                and not re.match(r"^(so|to|ap|thon|khu|duong|xom|lo|can|ngo|hem|kiet)\b", f) and not any(ch.isdigit() for ch in part):
+            name, ok = snap_name("I" + part[1:]) if part[:1] == "l" else (None, False)  # "la Ka": OCR's l for I
+            out.append(name if ok else snap_name(part)[0])
         else:
             out.append(_address_word(part) if k == 0 or k < n - 3 else part)
     return ", ".join(out)
@@ -218,10 +224,10 @@ def _read_id(raw: str, birth: date | None) -> tuple[str | None, str | None]:
     """The 12 digits of an ID as read: plain, or printed in boxes, where OCR reads the box lines as |, I, l or 1."""
     plain = re.sub(r"[^0-9oOlI!]", "", raw)
     value, why = check_personal_id(plain, birth)
-    boxed = len(re.findall(r"[|\[\]I!lL(){}]", raw)) >= 3 or len(re.findall(r"\d\s+\d", raw)) >= 4
+    boxed = len(re.findall(r"[|\[\]I!lL(){}/]", raw)) >= 3 or len(re.findall(r"\d\s+\d", raw)) >= 4
     if not why or not boxed:
         return value, why
-    groups = [g for g in re.split(r"[|\[\]I!lL(){}\s]+", raw.replace("o", "0").replace("O", "0")) if g]
+    groups = [g for g in re.split(r"[|\[\]I!lL(){}/\s]+", raw.replace("o", "0").replace("O", "0").replace("S", "5")) if g]
     ones = [(gi, k) for gi, g in enumerate(groups) if len(g) > 1 for k, ch in enumerate(g) if ch == "1"]
     if len(ones) > 12:
         return value, why
@@ -288,7 +294,7 @@ def citizen(doc: Doc, out: Extracted) -> None:
             if j is None:
                 continue
             raw_text, src = lines[j].text, j
-        raw = re.match(r"^[\s:|.]*((?:[0-9oOlIL|!\]\[(){}]\s*){1,40})", raw_text)
+        raw = re.match(r"^[\s:|.]*((?:[0-9oOlIL|!\]\[(){}/S]\s*){1,40})", raw_text)
         if not raw:
             continue
         value, why = _read_id(raw.group(1), birth)

@@ -305,3 +305,50 @@ def test_the_applicants_id_comes_before_a_family_table_and_glued_header_columns_
     f = extract(lines)
     assert f.value("parent_agency") == "UBND TỈNH THỪA THIÊN HUẾ" and f.value("agency") == "SỞ GIAO THÔNG VẬN TẢI"
     assert f.value("place") == "Thừa Thiên Huế" and f.value("number_symbol") == "105/GM-SGTVT"
+
+
+@pytest.mark.parametrize("printed, want", [
+    ("Hải Phòng, ngày 3] tháng 0l năm 2015", "2015-01-31"),
+    ("TP. Hồ Chí Minh, ngày 2Š tháng 12 năm 2024", "2024-12-25"),
+    ("Bàu Bàng, ngày TÌ tháng 10 năm 2020", "2020-10-11"),
+])
+def test_look_alike_digits_inside_a_written_date_are_read_as_digits(printed, want):
+    from ingest.extract_base import DATE_WORDS, fold_keep
+
+    m = DATE_WORDS.search(fold_keep(printed))
+    when, why = valid_date(m["d"], m["m"], m["y"])
+    assert why is None and when.isoformat() == want
+
+
+@pytest.mark.parametrize("read, want", [
+    ("TIr-SGTVT", "TTr-SGTVT"), ("BTT-STTTTI", "BTT-STTTT"), ("TB-SITNMT", "TB-STNMT"), ("HĐĐĐND-NV", "HĐND-NV"),
+    ("TB-SNV", "TB-SNV"),  # not one OCR confusion away from a known part: kept as read
+    ("UBND-KGVX", "UBND-KGVX"),
+])
+def test_a_symbol_part_one_ocr_confusion_away_from_a_known_one_is_put_right(read, want):
+    from ingest.extract_header import _symbol
+
+    assert _symbol(read) == want
+
+
+@pytest.mark.parametrize("read, want", [
+    ("|0I8I6I014|9/8|712|01110", "086049872010"),  # box lines read as I, |, / and 1
+    ("|0|6|8|0 S|2|7 71913]612", "068052779362"),  # a 5 read as S, box lines lost between two digits
+    ("|0|7|9/081913|2|44|7]1", "079089324471"),
+])
+def test_an_id_printed_in_boxes_is_read_through_its_box_lines(read, want):
+    from ingest.extract_citizen import _read_id
+
+    assert _read_id(read, None) == (want, None)
+
+
+@pytest.mark.parametrize("read, want", [
+    ("Số I I7 Nguyễn Văn Cừ, phường Trường Sơn, thành phố Sầm Sơn, tỉnh Thanh Hóa",
+     "Số 117 Nguyễn Văn Cừ, phường Trường Sơn, thành phố Sầm Sơn, tỉnh Thanh Hóa"),
+    ("Ấp Bình Thạnh, la Ka, Chư Păh, Gia Lai", "Ấp Bình Thạnh, Ia Ka, Chư Păh, Gia Lai"),
+    ("Số 5 Lô A, phường Hòa Bình", "Số 5 Lô A, phường Hòa Bình"),  # a lot, not a person's name to restore
+])
+def test_address_house_numbers_and_commune_names_are_put_right(read, want):
+    from ingest.extract_citizen import snap_address
+
+    assert snap_address(read) == want
