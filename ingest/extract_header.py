@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ingest.doctypes import BY_TITLE
 from ingest.extract_base import (DATE_WORDS, Extracted, Field, Line, Page, clean, digits, fold_keep, found, is_upper, letters, missing,
                                  valid_date)
-from ingest.extract_places import snap_agency, snap_place, symbol_parts
+from ingest.extract_places import snap_agency, snap_place, snap_symbol_part
 from ingest.extract_words import restore_tones
 from storage.text import fold
 
@@ -136,43 +136,14 @@ def _symbol(raw: str) -> str:
     """The symbol as printed, spaces removed, each part put right against the known parts (QĐ, HĐND, TTr)."""
     raw = re.sub(r"\s+", "", clean(raw)).strip(".,;:").replace("–", "-")
     parts = re.split(r"([-/])", raw)
-    known = symbol_parts()
     out = []
     for part in parts:
         if part in "-/":
             out.append(part)
             continue
-        hit = known.get(fold(part))
-        if not hit and re.search(r"(.)\1", fold(part)):  # OCR's doubled letter: QĐÐ, HĐĐĐND
-            hit = known.get(re.sub(r"(.)\1+", r"\1", fold(part)))
-        if not hit:
-            hit = _one_confusion_away(fold(part), known)
+        hit = snap_symbol_part(part)
         out.append(hit if hit else part)
     return "".join(out)
-
-
-# letters OCR takes for one another in a symbol's capitals; an edit outside these is a different symbol
-_LOOKALIKE = [set("il1tj|!"), set("o0dq"), set("cge"), set("s5"), set("b8"), set("z2")]
-_STROKES = set("il1|!")  # a stray vertical stroke read as a letter
-
-
-def _one_confusion_away(part: str, known: dict[str, str]) -> str | None:
-    """The one known symbol part that ``part`` becomes by undoing a single OCR confusion (STNMT read SITNMT,
-    TTr read TIr, TTPVHCC read TTPVHGC). Parts of fewer than three letters, or with several such neighbours,
-    stay as read: an unknown agency's abbreviation must not be rewritten into a known one."""
-    if len(part) < 3:
-        return None
-    hits = set()
-    for key, printed in known.items():
-        if len(key) == len(part):
-            diff = [(a, b) for a, b in zip(part, key) if a != b]
-            if len(diff) == 1 and any(diff[0][0] in g and diff[0][1] in g for g in _LOOKALIKE):
-                hits.add(printed)
-        elif len(key) == len(part) - 1:
-            for i, ch in enumerate(part):
-                if ch in _STROKES and part[:i] + part[i + 1:] == key:
-                    hits.add(printed)
-    return hits.pop() if len(hits) == 1 else None
 
 
 # --- copy form ---------------------------------------------------------------------------------------------------

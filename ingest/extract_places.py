@@ -223,3 +223,38 @@ def symbol_parts() -> dict[str, str]:
     for s in read_list("symbols.txt"):
         by.setdefault(fold(s), set()).add(s)
     return {k: next(iter(v)) for k, v in by.items() if len(v) == 1}
+
+
+def snap_symbol_part(part: str) -> str | None:
+    """A part of a symbol or a unit's code (QĐ, HĐND, KGVX) as printed, from OCR's reading of it: the same letters
+    folded, a doubled letter (QĐÐ, HĐĐĐND), or one look-alike confusion away; None when nothing known is that close."""
+    known = symbol_parts()
+    key = fold(part)
+    hit = known.get(key)
+    if not hit and re.search(r"(.)\1", key):
+        hit = known.get(re.sub(r"(.)\1+", r"\1", key))
+    return hit or _one_confusion_away(key, known)
+
+
+# letters OCR takes for one another in a symbol's capitals; an edit outside these is a different symbol
+_LOOKALIKE = [set("il1tj|!"), set("o0dq"), set("cge"), set("s5"), set("b8"), set("z2")]
+_STROKES = set("il1|!")  # a stray vertical stroke read as a letter
+
+
+def _one_confusion_away(part: str, known: dict[str, str]) -> str | None:
+    """The one known symbol part that ``part`` becomes by undoing a single OCR confusion (STNMT read SITNMT,
+    TTr read TIr, TTPVHCC read TTPVHGC). Parts of fewer than three letters, or with several such neighbours,
+    stay as read: an unknown agency's abbreviation must not be rewritten into a known one."""
+    if len(part) < 3:
+        return None
+    hits = set()
+    for key, printed in known.items():
+        if len(key) == len(part):
+            diff = [(a, b) for a, b in zip(part, key) if a != b]
+            if len(diff) == 1 and any(diff[0][0] in g and diff[0][1] in g for g in _LOOKALIKE):
+                hits.add(printed)
+        elif len(key) == len(part) - 1:
+            for i, ch in enumerate(part):
+                if ch in _STROKES and part[:i] + part[i + 1:] == key:
+                    hits.add(printed)
+    return hits.pop() if len(hits) == 1 else None

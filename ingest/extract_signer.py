@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from ingest.extract_base import Extracted, clean, digits, found, is_upper, letters, looks_like_name, missing, title_case
 from ingest.extract_header import Copy, Doc, copy_lines
-from ingest.extract_places import _distance, read_list, snap_agency, symbol_parts
+from ingest.extract_places import _distance, read_list, snap_agency, snap_symbol_part, symbol_parts
 from ingest.extract_words import restore_name, restore_tones
 from storage.text import fold
 
@@ -196,7 +196,7 @@ def _tidy_item(v: str) -> str:
     """A Nơi nhận item as a clerk types it: no final punctuation, a space after commas, OCR's "." for "," inside
     the item put back, the usual forms (Như trên, Lưu: VT — the văn thư's file) restored when OCR blurred them."""
     v = re.sub(r"^[\s\-–—¬ˆ˜~_•·*+=:;,.'`\"“”]+", "", v.strip())  # specks before the item (ˆ, ¬)
-    v = re.sub(r"(?:\s*[;:,.`'\"]+\s*[-–—¬ˆ~]?)+\s*$", "", v)
+    v = re.sub(r"(?:\s*[;:,.`'\"„‚“”«»]+\s*[-–—¬ˆ~„‚]?)+\s*$", "", v)
     v = re.sub(r"\.(?=\s+[a-zà-ỹđ])", ",", v)
     v = re.sub(r"[;:](?=\s+[a-zà-ỹđ(])", ",", v) if not fold(v).startswith("luu") else v
     v = re.sub(r",(?=\S)", ", ", v)
@@ -217,7 +217,9 @@ def _tidy_item(v: str) -> str:
     m = re.match(r"^(L\S{1,2}u)\s*[:;.,]?\s*(.*)$", v)
     if m and fold(m.group(1)) == "luu" and m.group(2):
         codes = [c.strip(" .'`") for c in re.split(r"[,;]|[._]+(?=[A-ZĐ])|\s+(?=[A-ZĐ]{2})", m.group(2)) if c.strip(" .'`")]
-        codes = codes[:1] + [c for c in codes[1:] if re.fullmatch(r"[A-ZĐ0-9]{2,8}", c)]  # a unit's code; specks dropped
+        # a unit's code (the first run of capitals: "KGVX. „"), put right against the known ones; specks dropped
+        codes = codes[:1] + [m.group(0) for m in (re.match(r"[A-ZĐ0-9]{2,8}(?![a-zà-ỹ])", c) for c in codes[1:]) if m]
+        codes = codes[:1] + [snap_symbol_part(c) or c if len(c) > 2 else c for c in codes[1:]]
         if codes and codes[0][:1] in "VvỰ" and len(codes[0].replace("'", "")) <= 3:  # the first is the văn thư's file: VT
             codes[0] = "VT"
         return "Lưu: " + ", ".join(codes)

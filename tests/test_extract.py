@@ -352,3 +352,15 @@ def test_address_house_numbers_and_commune_names_are_put_right(read, want):
     from ingest.extract_citizen import snap_address
 
     assert snap_address(read) == want
+
+
+@pytest.mark.parametrize("read, want", [
+    ("Lưu: VT, KGVX. „", "Lưu: VT, KGVX"),  # a speck after the last code
+    ("Lưu: VT, HCTTP, TH.", "Lưu: VT, HCTP, TH"),
+    ("Lưu: VT, VILTNN, ĐT.", "Lưu: VT, VTLTNN, ĐT"),
+    ("Lưu: VT, PC06.", "Lưu: VT, PC06"),
+])
+def test_the_filing_codes_after_luu_are_read_as_printed(read, want):
+    from ingest.extract_signer import _tidy_item
+
+    assert _tidy_item(read) == want
