@@ -196,7 +196,7 @@ def _tidy_item(v: str) -> str:
     """A Nơi nhận item as a clerk types it: no final punctuation, a space after commas, OCR's "." for "," inside
     the item put back, the usual forms (Như trên, Lưu: VT — the văn thư's file) restored when OCR blurred them."""
     v = re.sub(r"^[\s\-–—¬ˆ˜~_•·*+=:;,.'`\"“”]+", "", v.strip())  # specks before the item (ˆ, ¬)
-    v = re.sub(r"(?:\s*[;:,.`'\"„‚“”«»]+\s*[-–—¬ˆ~„‚]?)+\s*$", "", v)
+    v = re.sub(r"(?:\s*[;:,.`'\"„‚“”«»]+\s*[-–—¬ˆ~„‚<>|]?)+\s*$", "", v)
     v = re.sub(r"\.(?=\s+[a-zà-ỹđ])", ",", v)
     v = re.sub(r"[;:](?=\s+[a-zà-ỹđ(])", ",", v) if not fold(v).startswith("luu") else v
     v = re.sub(r",(?=\S)", ", ", v)
