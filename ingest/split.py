@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from ingest.doctypes import BY_TITLE
 from ingest.extract import AUTHORITY, NUMBER, Line
+from ingest.extract_header import COPY_ABBR, COPY_FORM
 from storage.text import fold
 
 # weights of the evidence, in log-odds units: > 0 means "cut here"
@@ -111,10 +112,6 @@ def duplex_order(count: int) -> list[int]:
 
 
 _PAGE_NO = re.compile(r"^[-–—\s]*(\d{1,3})[-–—\s]*$")
-# the copy form (SAO Y / TRÍCH SAO / SAO LỤC) certifies the pages before it: on a sheet of its own it is the
-# copied document's last page, not a new document, although it has an agency header and a Số line
-_COPY_TITLE = re.compile(r"^(sao y( ban chinh)?|trich sao|sao luc)$")
-_COPY_NUMBER = re.compile(r"^so\s*:?\s*\d+\s*/\s*(sy|ts|sl)\b")
 _ENDS = ("noi nhan", "nguoi lam don", "nguoi khai", "nguoi de nghi", "(ky, ghi ro ho ten", "(ky va ghi ro ho ten", "(ky ghi ro ho ten")
 
 
@@ -165,11 +162,16 @@ def page_cues(lines: list[Line] | tuple[Line, ...], width: int, height: int, top
 
 
 def _is_copy_form(lines) -> bool:
-    """A page that is only a copy form: its name or its symbol (``Số: 05/SY-VP``), and little else."""
+    """A page that is only a copy form (SAO Y / TRÍCH SAO / SAO LỤC): its name or its symbol (``Số: 05/SY-VP``),
+    and little else. The form certifies the pages before it: on a sheet of its own it is the copied document's
+    last page, not a new document, although it has an agency header and a Số line."""
     if len(lines) > 20:
         return False  # a page of the copied document with the form under its end
-    folded = [fold(l.text).strip(" .:") for l in lines]
-    return any(_COPY_TITLE.match(f) for f in folded) or any(_COPY_NUMBER.match(f) for f in folded)
+    for f in (fold(l.text).strip() for l in lines):
+        number = NUMBER.match(f)
+        if COPY_FORM.match(f) or (number and re.split(r"\s*[-–]\s*", number.group(2))[0] in COPY_ABBR):
+            return True
+    return False
 
 
 def _has_title(lines: list[Line], width: int = 0) -> str | None:

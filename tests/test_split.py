@@ -138,6 +138,9 @@ def test_a_copy_form_on_a_sheet_of_its_own_stays_with_the_copied_document():
     plan = plan_split([page(1, FIRST), page(2, continuation(2, ends=True)), page(3, blank=True), page(4, COPY_FORM),
                        page(5, FIRST)])
     assert [s.pages for s in plan.segments] == [[1, 2, 4], [5]]
+    trich_sao = tuple(L("Số: 07/TrS-VP", l.box[1] / H, l.box[0], l.box[2]) if l.text.startswith("Số") else l
+                      for l in COPY_FORM if l.text != "SAO Y")  # known by its symbol alone, TrS for trích sao
+    assert page_cues(trich_sao, W, H).continues
     # a short document with the form under it, on one page, is still a document of its own
     assert page_cues(FIRST + COPY_FORM[1:2], W, H).starts
 
