@@ -205,9 +205,9 @@ def _tidy_item(v: str) -> str:
     v = re.sub(r"(Điều\s+)([0-9Il|!]{1,3})\b", lambda m: m.group(1) + digits(m.group(2)), v)
     v = re.sub(r"\s*[;,]+\s*,", ",", v)
     known = symbol_parts()
-    v = re.sub(r"(?<!\w)[A-ZĐƯ]{2,7}(?!\w)", lambda m: known.get(fold(m.group(0)), m.group(0)) if len(m.group(0)) > 1 else m.group(0), v)
+    v = re.sub(r"(?<!\w)[A-ZĐƯ]{2,7}(?!\w)", lambda m: known.get(fold(m.group(0)), m.group(0)), v)
     words = v.split()
-    caps = [w for w in words if w.isupper() and len(w) > 1 and not symbol_parts().get(fold(w.strip(",;()")))]
+    caps = [w for w in words if w.isupper() and len(w) > 1 and not known.get(fold(w.strip(",;()")))]
     if caps and words[0] in caps and any(w.islower() for w in words):  # "SỞ NỘI vụ": OCR's capitals in a sentence-case name
         v = " ".join(w[:1] + w[1:].lower() if w in caps else w for w in words)
     v = re.sub(r"(?<=\s)t[íì]nh$", "tỉnh", v)  # an item ends with its province ("Công an tỉnh"), never with "tính"
@@ -218,8 +218,8 @@ def _tidy_item(v: str) -> str:
     if m and fold(m.group(1)) == "luu" and m.group(2):
         codes = [c.strip(" .'`") for c in re.split(r"[,;]|[._]+(?=[A-ZĐ])|\s+(?=[A-ZĐ]{2})", m.group(2)) if c.strip(" .'`")]
         # a unit's code (the first run of capitals: "KGVX. „"), put right against the known ones; specks dropped
-        codes = codes[:1] + [m.group(0) for m in (re.match(r"[A-ZĐ0-9]{2,8}(?![a-zà-ỹ])", c) for c in codes[1:]) if m]
-        codes = codes[:1] + [snap_symbol_part(c) or c if len(c) > 2 else c for c in codes[1:]]
+        units = [u.group(0) for u in (re.match(r"[A-ZĐ0-9]{2,8}(?![a-zà-ỹ])", c) for c in codes[1:]) if u]
+        codes = codes[:1] + [(snap_symbol_part(u) or u) if len(u) > 2 else u for u in units]
         if codes and codes[0][:1] in "VvỰ" and len(codes[0].replace("'", "")) <= 3:  # the first is the văn thư's file: VT
             codes[0] = "VT"
         return "Lưu: " + ", ".join(codes)

@@ -67,7 +67,7 @@ class _Box(ABC):
         return (box[1] + box[3]) / 2
 
 
-@dataclass
+@dataclass(eq=False)  # pieces are told apart by identity: two may hold equal words
 class _Segment(_Box):
     """A run of words on one text line with no wide gap inside; its words never change once made."""
 
@@ -86,7 +86,7 @@ class _Segment(_Box):
         return " ".join(w.text for w in self.words)
 
 
-@dataclass
+@dataclass(eq=False)
 class _Block(_Box):
     """Line pieces that belong together: one column of text."""
 
