@@ -70,3 +70,20 @@ def scans(tmp_path_factory) -> dict[str, Path]:
     out["pdf"] = write_scan(generate_document(14, tier="clean", pages=2), d / "ket-qua.pdf")
     out["blank"] = write_scan([generate_page(15, tier="office", kind="blank")], d / "blank.jpg")
     return out
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """The test PKI of bench/testpki (CAs, OCSP, CRLs, TSAs on 127.0.0.1), started once per session."""
+    from bench.testpki import running_pki
+
+    with running_pki(tmp_path_factory.mktemp("pki")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def soft_token(pki, tmp_path_factory):
+    """A SoftHSM2 token holding the `agency` key and certificate; sets SOFTHSM2_CONF for this process."""
+    from bench.testpki import softhsm_token
+
+    return softhsm_token(pki, tmp_path_factory.mktemp("softhsm"))
