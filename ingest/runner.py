@@ -19,7 +19,7 @@ from ingest import pipeline
 from ingest.runtime import Runtime, runtime_for
 from ingest.settings import Settings
 from ocr import one_thread_per_process
-from storage.catalog import Batch, BatchFile
+from storage.catalog import Batch, BatchFile, SignJob
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ class EmbeddedRunner:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closing = threading.Event()
+        self._signing = None
 
     @property
     def pool(self) -> ProcessPoolExecutor:
@@ -74,6 +75,24 @@ class EmbeddedRunner:
     def join(self) -> None:
         """Wait until every submitted batch is finished."""
         self._queue.join()
+
+    def submit_sign(self, job_id: str, secret: str | None = None) -> None:
+        """Run a signature request on this process's signing thread (one at a time: tokens are serial)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from ingest.signatures import run_job
+
+        with self._lock:
+            if self._signing is None:
+                self._signing = ThreadPoolExecutor(1, thread_name_prefix="sohoa-sign")
+            signing = self._signing
+        signing.submit(run_job, self.rt, job_id, secret)
+
+    def join_signing(self) -> None:
+        with self._lock:
+            signing, self._signing = self._signing, None
+        if signing is not None:
+            signing.shutdown(wait=True)
 
     def run(self, batch_id: str, progress: Progress | None = None) -> None:
         rt = self.rt
@@ -147,11 +166,17 @@ class EmbeddedRunner:
             ids = list(session.scalars(select(Batch.id).where(Batch.state.in_(("queued", "running"))).order_by(Batch.created_at)))
         for batch_id in ids:
             self.submit(batch_id)
+        with self.rt.catalog.session() as session:  # signature requests too (a PIN given with one is gone)
+            jobs = list(session.scalars(select(SignJob.id).where(SignJob.state.in_(("queued", "running")))
+                                        .order_by(SignJob.created_at)))
+        for job_id in jobs:
+            self.submit_sign(job_id)
         return len(ids)
 
     def close(self) -> None:
         """Stop after the pages in flight; unfinished batches resume on the next start."""
         self._closing.set()
+        self.join_signing()
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
@@ -182,6 +207,15 @@ class CeleryRunner:
             process_file.delay(bf_id)
 
     def join(self) -> None:  # workers live elsewhere; callers poll the catalog
+        return None
+
+    def submit_sign(self, job_id: str, secret: str | None = None) -> None:
+        from ingest.tasks import sign
+
+        kwargs = {"secret": secret} if secret else {}
+        sign.apply_async((job_id,), kwargs, kwargsrepr="{'secret': '***'}" if secret else None)
+
+    def join_signing(self) -> None:
         return None
 
     def close(self) -> None:

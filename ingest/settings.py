@@ -47,6 +47,17 @@ class Settings(BaseSettings):
     retrain_interval_hours: float = Field(
         24.0, description="Hours between retrainings of the type model from clerks' corrections (skipped when there are none); 0 = never"
     )
+    signing_keyring: Path | None = Field(
+        None, description="TOML file naming the signers: PKCS#12 files or PKCS#11 tokens, images (PINs by reference only)"
+    )
+    trust_anchors: Path | None = Field(None, description="Directory or PEM bundle of trusted root certificates (never the OS store)")
+    tsa_url: str = Field("", description="RFC 3161 timestamp authority; needed for PAdES B-T and above")
+    signature_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = Field("B-LT", description="Default PAdES level of new signatures")
+    stamp_font: Path | None = Field(None, description="OpenType font for text stamps; empty = Liberation Serif (Times New Roman metrics)")
+    renew_before_days: int = Field(
+        90, description="Long-term documents get fresh revocation data and a new document timestamp this many days before the last timestamp's certificate expires"
+    )
+    renew_interval_hours: float = Field(24.0, description="Hours between checks for long-term signatures to renew; 0 = never")
     host: str = Field("127.0.0.1", description="API bind address")
     port: int = Field(8000, description="API port")
 

@@ -48,11 +48,15 @@ configure(get_settings())
 
 
 def schedule(s: Settings) -> None:
-    """Periodic work for ``celery beat``: the type model retrained from clerks' corrections."""
-    app.conf.beat_schedule = (
-        {"retrain-type-model": {"task": "sohoa.retrain", "schedule": timedelta(hours=s.retrain_interval_hours)}}
-        if s.retrain_interval_hours > 0 else {}
-    )
+    """Periodic work for ``celery beat``: the type model retrained from clerks' corrections, long-term
+    signatures renewed before their last timestamp expires."""
+    beat = {}
+    if s.retrain_interval_hours > 0:
+        beat["retrain-type-model"] = {"task": "sohoa.retrain", "schedule": timedelta(hours=s.retrain_interval_hours)}
+    if s.renew_interval_hours > 0:
+        beat["renew-long-term-signatures"] = {"task": "sohoa.renew_signatures",
+                                              "schedule": timedelta(hours=s.renew_interval_hours)}
+    app.conf.beat_schedule = beat
 
 
 schedule(get_settings())
@@ -110,3 +114,24 @@ def retrain(self, force: bool = False) -> dict | None:
         return None
     log.info("type model %s trained: %s samples, %s corrections, held-out accuracy %s", row.id, row.samples, row.corrections, row.accuracy)
     return typemodel.model_summary(row)
+
+
+@app.task(name="sohoa.sign", bind=True, max_retries=0)
+def sign(self, job_id: str, secret: str | None = None) -> str:
+    """Run one signature or certified-copy request; the outcome is on its ``SignJob`` row.
+
+    A PIN given with the request travels in ``secret``: callers send it with ``kwargsrepr`` masked so it never
+    appears in Celery's logs or events, and it is not written to the catalog."""
+    from ingest import signatures
+
+    return signatures.run_job(_rt(), job_id, secret=secret).state
+
+
+@app.task(name="sohoa.renew_signatures", bind=True, max_retries=0)
+def renew_signatures(self) -> list[str]:
+    """Give long-term documents fresh revocation data and a new document timestamp before it is too late."""
+    from ingest import signatures
+
+    renewed = signatures.renew_due(_rt())
+    log.info("long-term signatures: %d document(s) renewed", len(renewed))
+    return renewed

@@ -165,6 +165,32 @@ def _chain(spec: KeySpec) -> list[x509.Certificate]:
         raise SigningKeyError(f"signer {spec.id}: cannot read its certificate chain: {exc}") from None
 
 
+class CachedKeySigner(signers.SimpleSigner):
+    """pyHanko's in-memory signer, but the private key is parsed once instead of at every raw signature.
+
+    ``SimpleSigner.sign_raw`` re-reads the key from DER each time; OpenSSL 3 re-checks an RSA key on every load
+    (~50 ms), which would be most of a signature's cost."""
+
+    _parsed = None
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePrivateKey
+        from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+        from pyhanko.sign.general import get_pyca_cryptography_hash
+
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)["algorithm"].native
+        if self._parsed is None:
+            self._parsed = serialization.load_der_private_key(self.signing_key.dump(), password=None)
+        key, hash_algo = self._parsed, get_pyca_cryptography_hash(digest_algorithm)
+        if mechanism in ("rsassa_pkcs1v15", "sha256_rsa", "sha384_rsa", "sha512_rsa") and isinstance(key, RSAPrivateKey):
+            return key.sign(data, PKCS1v15(), hash_algo)
+        if mechanism.endswith("ecdsa") and isinstance(key, EllipticCurvePrivateKey):
+            return key.sign(data, signature_algorithm=ECDSA(hash_algo))
+        return super().sign_raw(data, digest_algorithm)  # PSS, EdDSA, ML-DSA: as pyHanko does it
+
+
 def _open_pkcs12(spec: KeySpec, passphrase: str | None) -> signers.Signer:
     try:
         data = spec.pkcs12.read_bytes()
@@ -177,6 +203,7 @@ def _open_pkcs12(spec: KeySpec, passphrase: str | None) -> signers.Signer:
         signer = None
     if signer is None or signer.signing_cert is None:
         raise SigningKeyError(f"signer {spec.id}: the PKCS#12 file could not be opened (wrong passphrase or not PKCS#12)")
+    signer.__class__ = CachedKeySigner  # load_pkcs12_data builds a plain SimpleSigner whatever class it is called on
     return signer
 
 

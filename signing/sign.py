@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from asn1crypto import x509
+from asn1crypto import cms, x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
@@ -135,8 +135,6 @@ class PadesSigner:
         out = io.BytesIO()
         try:
             pdf_signer.sign_pdf(writer, output=out, bytes_reserved=self._sizes.get(size_key))
-        except signers.SigningError as exc:
-            raise SigningError(f"pyHanko refused to sign: {exc}") from None
         except Exception as exc:  # certificate validation, TSA or revocation fetch failures
             if _too_small(exc) and size_key in self._sizes:  # reserved room outgrown: size it afresh once
                 self._sizes.pop(size_key, None)
@@ -199,9 +197,9 @@ class PadesSigner:
         reader = PdfFileReader(io.BytesIO(signed), strict=False)
         sig = reader.embedded_regular_signatures[-1] if reader.embedded_regular_signatures else None
         if sig is not None:
-            used = len(sig.pkcs7_content)
-            # room for a longer OCSP response or certificate next time, rounded up to a kilobyte
-            self._sizes[key] = (int(used * 1.25) + 2048) // 1024 * 1024
+            used = len(cms.ContentInfo.load(sig.pkcs7_content, strict=False).dump())  # without the zero padding
+            # /Contents is hex: two characters a byte; room for a longer timestamp or certificate next time
+            self._sizes[key] = (int(used * 2 * 1.15) + 2048) // 1024 * 1024
 
 
 def _writer(data: bytes) -> IncrementalPdfFileWriter:
@@ -225,7 +223,7 @@ def _next_field_name(reader: PdfFileReader) -> str:
 
 
 def _too_small(exc: Exception) -> bool:
-    return "bytes_reserved" in str(exc) or "reserved" in str(exc).lower() and "space" in str(exc).lower()
+    return "larger than expected" in str(exc) or "bytes_reserved" in str(exc)
 
 
 def signature_boxes(pdf: bytes) -> list[tuple[str, int, tuple[float, float, float, float] | None]]:

@@ -15,12 +15,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESPassed
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation.ades import ades_lta_validation
-from pyhanko.sign.validation.pdf_embedded import async_validate_pdf_timestamp
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.pdf_embedded import async_validate_pdf_signature, async_validate_pdf_timestamp
 from pyhanko.sign.validation.policy_decl import (
+    LocalKnowledge,
     PdfSignatureValidationSpec,
     RevocationInfoGatheringSpec,
     RevinfoOnlineFetchingRule,
@@ -33,6 +37,7 @@ from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleTrustManager
+from pyhanko_certvalidator.revinfo.archival import CRLContainer, OCSPContainer
 
 from signing.trust import load_anchors
 
@@ -103,7 +108,7 @@ class Validator:
     anchors: Path | str | None
     online: bool = True
 
-    def spec(self) -> PdfSignatureValidationSpec:
+    def spec(self, crls=(), ocsps=()) -> PdfSignatureValidationSpec:
         roots = load_anchors(self.anchors)
         policy = CertValidationPolicySpec(
             trust_manager=SimpleTrustManager.build(trust_roots=list(roots)),
@@ -113,22 +118,33 @@ class Validator:
         return PdfSignatureValidationSpec(SignatureValidationSpec(
             cert_validation_policy=policy, revinfo_gathering_policy=RevocationInfoGatheringSpec(online_fetching_rule=fetch),
             key_usage_settings=SIGNING_KEY_USAGE,
+            local_knowledge=LocalKnowledge(known_crls=[CRLContainer(c) for c in crls],
+                                           known_ocsps=[o for r in ocsps for o in OCSPContainer.load_multi(r)]),
         ))
 
-    def validate(self, pdf: bytes, at: datetime | None = None) -> ValidationReport:
-        """Check every signature of ``pdf`` (at time ``at``, default now)."""
+    def validate(self, pdf: bytes, at: datetime | None = None, revocation: list[bytes] = ()) -> ValidationReport:
+        """Check every signature of ``pdf`` (at time ``at``, default now). ``revocation``: CRLs or OCSP responses
+        (DER) the caller already holds, used besides those in the file and fetched online."""
         reader = _reader(pdf)
-        spec = self.spec()
+        known = _revocation(revocation)
+        spec = self.spec(*known)
         timing = None
         if at is not None:
             timing = ValidationTimingInfo(validation_time=at, best_signature_time=at, point_in_time_validation=True)
-        checks = asyncio.run(_check_all(reader, spec, timing, load_anchors(self.anchors), self.online))
+        roots = load_anchors(self.anchors)
+        if self.online and "/DSS" in reader.root:
+            # long-term documents carry their revocation data: use it, and go online only if it does not suffice
+            checks = asyncio.run(_check_all(reader, spec, timing, roots, False, known))
+            if overall(checks) != "TOTAL_PASSED":
+                checks = asyncio.run(_check_all(_reader(pdf), spec, timing, roots, True, known))
+        else:
+            checks = asyncio.run(_check_all(reader, spec, timing, roots, self.online, known))
         now = (at or datetime.now(timezone.utc)).astimezone(VN)
         verdict = overall(checks)
         return ValidationReport(
             sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), validated_at=now.isoformat(timespec="seconds"),
             verdict=verdict, summary=summary_vi(verdict, checks), signatures=checks,
-            anchors=[c.subject.human_friendly for c in load_anchors(self.anchors)],
+            anchors=[_anchor_name(c) for c in roots],
         )
 
 
@@ -144,26 +160,135 @@ def overall(checks: list[SignatureCheck]) -> str:
     return "INDETERMINATE"
 
 
-async def _check_all(reader: PdfFileReader, spec, timing, roots, online: bool) -> list[SignatureCheck]:
+def _revocation(items: list[bytes]) -> tuple[list, list]:
+    crls, ocsps = [], []
+    for der in items:
+        try:
+            resp = asn1_ocsp.OCSPResponse.load(der)
+            resp["response_status"].native  # noqa: B018 - parses: a CRL does not get this far
+            ocsps.append(resp)
+            continue
+        except (ValueError, TypeError, KeyError):
+            pass
+        try:
+            crl = asn1_crl.CertificateList.load(der)
+            crl["tbs_cert_list"].native  # noqa: B018
+            crls.append(crl)
+        except (ValueError, TypeError, KeyError):
+            raise ValidationError("revocation data given is neither a CRL nor an OCSP response") from None
+    return crls, ocsps
+
+
+async def _check_all(reader: PdfFileReader, spec, timing, roots, online: bool, known=((), ())) -> list[SignatureCheck]:
     out = []
     sigs = reader.embedded_signatures
     stamps = [s for s in sigs if s.sig_object_type == "/DocTimeStamp"]
     newest = max(stamps, key=lambda s: s.signed_revision) if stamps else None
     for sig in sigs:
         if sig.sig_object_type == "/DocTimeStamp":
-            out.append(await _check_doc_timestamp(sig, sig is newest, roots, online, timing))
+            out.append(await _check_doc_timestamp(sig, sig is newest, roots, online, timing, known))
+        elif newest is not None and newest.signed_revision > sig.signed_revision:
+            out.append(await _check(sig, spec, timing))  # B-LTA: the AdES long-term process, POE from the timestamps
         else:
-            out.append(await _check(sig, spec, timing))
+            out.append(await _check_current(sig, roots, online, timing, known))
     return out
 
 
-async def _check_doc_timestamp(sig, newest: bool, roots, online: bool, timing) -> SignatureCheck:
+def _context(reader, roots, online: bool, timing, revocation_mode: str = "hard-fail", known=((), ())) -> ValidationContext:
+    """Anchors, plus the certificates and revocation data the document carries (B-LT); fetch the rest online
+    unless validating at another moment (pyHanko cannot fetch for a past or future time)."""
+    fetch = online and timing is None
+    kwargs = {"trust_roots": list(roots), "allow_fetching": fetch, "revocation_mode": revocation_mode,
+              "crls": list(known[0]), "ocsps": list(known[1])}
+    if timing is not None:
+        kwargs["moment"] = timing.validation_time
+    if "/DSS" not in reader.root and not fetch and not (known[0] or known[1]):
+        kwargs["revocation_mode"] = "soft-fail"  # nothing to check against: pyHanko refuses hard-fail then
+    if "/DSS" in reader.root:
+        try:
+            return DocumentSecurityStore.read_dss(reader).as_validation_context(kwargs)
+        except Exception:  # a broken DSS: validate as if it were not there
+            pass
+    return ValidationContext(**kwargs)
+
+
+async def _check_current(sig, roots, online: bool, timing, known=((), ())) -> SignatureCheck:
+    """A signature without a later document timestamp (B-B, B-T, B-LT): validated at the current time with the
+    revocation data it carries or fetches; pyHanko's trust sub-indication is already ETSI's."""
+    c = SignatureCheck(field=sig.field_name, kind="signature")
+    vc = _context(sig.reader, roots, online, timing, known=known)
+    try:
+        st = await async_validate_pdf_signature(sig, signer_validation_context=vc, ts_validation_context=vc,
+                                                key_usage_settings=SIGNING_KEY_USAGE)
+    except Exception as exc:
+        c.indication, c.sub_indication = "FAILED", "FORMAT_FAILURE"
+        c.reasons.append(f"Không đọc được chữ ký: {type(exc).__name__}: {exc}")
+        return c
+    _describe(c, sig, st)
+    problem = st.trust_problem_indic
+    if not st.intact:
+        c.indication, c.sub_indication = "FAILED", "HASH_FAILURE"
+    elif not st.valid:
+        c.indication, c.sub_indication = "FAILED", "SIG_CRYPTO_FAILURE"
+    elif c.modifications_allowed is False:
+        c.indication, c.sub_indication = "FAILED", "FORMAT_FAILURE"
+    elif c.revoked:
+        c.indication, c.sub_indication = "FAILED", "REVOKED"
+    elif problem is not None:
+        c.indication = "FAILED" if isinstance(problem, AdESFailure) else "INDETERMINATE"
+        c.sub_indication = problem.name
+    elif c.timestamp_ok is False:
+        c.indication, c.sub_indication = "INDETERMINATE", "TIMESTAMP_ORDER_FAILURE" if c.timestamp_time else "GENERIC"
+    elif not c.trusted:
+        c.indication, c.sub_indication = "INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND"
+    else:
+        c.indication = "PASSED"
+    if c.sub_indication == "CHAIN_CONSTRAINTS_FAILURE" and _usage_refused(st):
+        c.key_usage_ok = False
+        c.sub_indication = "SIG_CONSTRAINTS_FAILURE"
+    c.reasons[:0] = _explain(c)
+    return c
+
+
+def _usage_refused(st) -> bool:
+    cert = st.signing_cert
+    try:
+        usage = set(cert.key_usage_value.native) if cert.key_usage_value else set()
+    except Exception:
+        return False
+    return not usage & {"non_repudiation", "digital_signature"}
+
+
+def _describe(c: SignatureCheck, sig, st) -> None:
+    """Fill what a signature's pyHanko status says about who, when, what it covers and what changed."""
+    cert = st.signing_cert
+    c.signer = _name_part(cert.subject, "common_name")
+    c.organisation = _name_part(cert.subject, "organization_name")
+    c.issuer = _name_part(cert.issuer, "common_name")
+    c.serial = format(cert.serial_number, "x")
+    c.integrity = bool(st.intact and st.valid)
+    c.trusted = bool(st.trusted)
+    c.revoked = bool(st.revoked)
+    c.revocation_checked = c.trusted or c.revoked
+    c.coverage = "whole_file" if st.coverage == SignatureCoverageLevel.ENTIRE_FILE else "revision"
+    mod = getattr(st, "modification_level", None)
+    c.modifications = mod.name.lower() if isinstance(mod, ModificationLevel) else ""
+    c.modifications_allowed = getattr(st, "docmdp_ok", None)
+    c.certified = sig.docmdp_level is not None
+    c.claimed_time = _vn(getattr(st, "signer_reported_dt", None) or sig.self_reported_timestamp)
+    ts = getattr(st, "timestamp_validity", None)
+    if ts is not None:
+        c.timestamp_time = _vn(ts.timestamp)
+        c.timestamp_ok = bool(ts.intact and ts.valid and ts.trusted)
+    c.level = _level(sig, st)
+
+
+async def _check_doc_timestamp(sig, newest: bool, roots, online: bool, timing, known=((), ())) -> SignatureCheck:
     """A document timestamp (PAdES B-LTA). The newest must hold now; an older one is itself protected by the
     newer ones (the signatures' LTA validation walks that chain), so it needs only be intact."""
     c = SignatureCheck(field=sig.field_name, kind="document timestamp")
     at = timing.validation_time if timing else None
-    vc = ValidationContext(trust_roots=list(roots), allow_fetching=online, moment=at,
-                           revocation_mode="hard-fail" if newest else "soft-fail")
+    vc = _context(sig.reader, roots, online, timing, "hard-fail" if newest else "soft-fail", known)
     try:
         st = await async_validate_pdf_timestamp(sig, validation_context=vc)
     except Exception as exc:
@@ -209,29 +334,9 @@ async def _check(sig, spec, timing) -> SignatureCheck:
     sub = result.ades_subindic
     c.indication = "PASSED" if isinstance(sub, AdESPassed) else "FAILED" if isinstance(sub, AdESFailure) else "INDETERMINATE"
     c.sub_indication = None if isinstance(sub, AdESPassed) else sub.name
-    cert = getattr(st, "signing_cert", None) if st else None
-    if cert is not None:
-        c.signer = _name_part(cert.subject, "common_name")
-        c.organisation = _name_part(cert.subject, "organization_name")
-        c.issuer = _name_part(cert.issuer, "common_name")
-        c.serial = format(cert.serial_number, "x")
     if st is not None:
-        c.integrity = bool(st.intact and st.valid)
-        c.trusted = bool(getattr(st, "trusted", False))
-        c.revoked = bool(getattr(st, "revoked", False))
-        c.revocation_checked = c.trusted or c.revoked
+        _describe(c, sig, st)
         c.key_usage_ok = not _key_usage_failed(result)
-        c.coverage = "whole_file" if st.coverage == SignatureCoverageLevel.ENTIRE_FILE else "revision"
-        mod = getattr(st, "modification_level", None)
-        c.modifications = mod.name.lower() if isinstance(mod, ModificationLevel) else ""
-        c.modifications_allowed = getattr(st, "docmdp_ok", None)
-        c.certified = sig.docmdp_level is not None
-        c.claimed_time = _vn(getattr(st, "signer_reported_dt", None) or sig.self_reported_timestamp)
-        ts = getattr(st, "timestamp_validity", None)
-        if ts is not None:
-            c.timestamp_time = _vn(ts.timestamp)
-            c.timestamp_ok = bool(ts.intact and ts.valid and ts.trusted)
-        c.level = _level(sig, st)
         if c.modifications_allowed is False and c.indication != "FAILED":
             # content changed after signing in a way no signature policy allows: the signed document is not what
             # is shown any more
@@ -259,6 +364,12 @@ def _level(sig, st) -> str:
     if has_dss:
         return "B-LT"
     return "B-T"
+
+
+def _anchor_name(cert) -> str:
+    cn = _name_part(cert.subject, "common_name")
+    org = _name_part(cert.subject, "organization_name")
+    return f"{cn} ({org})" if org and org not in cn else cn or cert.subject.human_friendly
 
 
 def _name_part(name, key: str) -> str:
@@ -304,7 +415,8 @@ SUB_VI = {
 def _explain(c: SignatureCheck) -> list[str]:
     out = []
     if c.sub_indication:
-        out.append(SUB_VI.get(c.sub_indication, c.sub_indication).capitalize() + ".")
+        text = SUB_VI.get(c.sub_indication, c.sub_indication)
+        out.append(text[:1].upper() + text[1:] + ".")
     if c.integrity and c.coverage == "revision":
         if c.modifications_allowed is False:
             out.append("Sau khi ký, tài liệu bị thay đổi nội dung trang: bản đang xem không còn là bản đã ký.")
@@ -328,11 +440,21 @@ def summary_vi(verdict: str, checks: list[SignatureCheck]) -> str:
         who = c.signer or "không rõ người ký"
         if c.organisation and c.organisation != c.signer:
             who += f" ({c.organisation})"
-        when = f", ký lúc {c.timestamp_time or c.claimed_time}" if (c.timestamp_time or c.claimed_time) else ""
+        moment = c.timestamp_time or c.claimed_time
+        when = f", ký lúc {_clock(moment)}" if moment else ""
         state = {"PASSED": "hợp lệ", "FAILED": "không hợp lệ", "INDETERMINATE": "chưa xác định"}[c.indication]
         why = f": {SUB_VI.get(c.sub_indication, c.sub_indication)}" if c.sub_indication else ""
         parts.append(f"Chữ ký {i} của {who}{when}: {state}{why}.")
     return " ".join(parts)
+
+
+def _clock(iso: str) -> str:
+    """'2026-12-01T09:30:00+07:00' as a clerk reads it: '09:30:00 ngày 01/12/2026'."""
+    try:
+        t = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return t.strftime("%H:%M:%S ngày %d/%m/%Y")
 
 
 def _reader(pdf: bytes) -> PdfFileReader:

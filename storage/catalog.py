@@ -202,6 +202,66 @@ class ClassifierModel(Base):
     info: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
+class DocumentVersion(Base):
+    """One PDF a document has been: the digitized one first, then each signed or renewed one.
+
+    Versions are only ever added: a signature makes a new version and the one before it stays, byte for byte,
+    in the object store. ``Document.pdf_sha256`` is always the newest version's PDF.
+    """
+
+    __tablename__ = "document_versions"
+    __table_args__ = (UniqueConstraint("document_id", "number", name="uq_document_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1 = as digitized
+    kind: Mapped[str] = mapped_column(String(24))  # digitized | personal | agency | renewal
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    signer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # keyring id, never a secret
+    signer_name: Mapped[str | None] = mapped_column(String(255), nullable=True)  # certificate common name
+    level: Mapped[str | None] = mapped_column(String(8), nullable=True)  # PAdES level
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SignJob(Base):
+    """A request to sign a document (or make a certified copy), queued and run by a worker."""
+
+    __tablename__ = "sign_jobs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # sign | certified_copy | renew
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True)  # personal | agency
+    signer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    options: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # level, appearance, box: never a PIN
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued running done failed
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # version number or copy id
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CertifiedCopy(Base):
+    """A certified electronic copy (SAO Y, TRÍCH SAO, SAO LỤC) of a document, signed by the copying agency.
+
+    Its number (``Số: 05/SY-UBND``) runs per copying agency and year; the unique key keeps it gap-free and
+    unique when two clerks certify at once (the loser retries with the next number).
+    """
+
+    __tablename__ = "certified_copies"
+    __table_args__ = (UniqueConstraint("agency", "year", "number", name="uq_certified_copy_number"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    form: Mapped[str] = mapped_column(String(16))  # SAO Y | TRÍCH SAO | SAO LỤC
+    agency: Mapped[str] = mapped_column(String(255))
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    notation: Mapped[str] = mapped_column(String(64))  # "05/SY-UBND"
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    signer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Catalog:
     """Engine and sessions for one database URL, with the schema migrated to the latest version."""
 
