@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from api import problems
-from api.routes import batches, documents, health, review
+from api.routes import batches, documents, health, review, signing
 from ingest.runner import EmbeddedRunner, make_runner
 from ingest.runtime import Runtime
 from ingest.settings import Settings, get_settings
@@ -36,6 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runner.resume_unfinished()  # batches interrupted by a restart carry on
             # no celery beat in the embedded mode: this process retrains the type model on schedule
             threading.Thread(target=_retrain_periodically, args=(rt, stop), name="sohoa-retrain", daemon=True).start()
+            if settings.renew_interval_hours > 0 and settings.signing_keyring:
+                threading.Thread(target=_renew_periodically, args=(rt, stop), name="sohoa-renew", daemon=True).start()
         yield
         stop.set()
         runner.close()
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(batches.router)
     app.include_router(documents.router)
     app.include_router(review.router)
+    app.include_router(signing.router)
 
     @app.get("/", include_in_schema=False)
     def index():
@@ -71,3 +74,16 @@ def _retrain_periodically(rt: Runtime, stop: threading.Event) -> None:
                          row.corrections, row.accuracy)
         except Exception:
             log.exception("retraining the type model failed; the previous model stays in use")
+
+
+def _renew_periodically(rt: Runtime, stop: threading.Event) -> None:
+    """The embedded mode's celery beat for long-term signatures: renew what is due, then wait an interval."""
+    from ingest.signatures import renew_due
+
+    while not stop.wait(min(3600.0, rt.settings.renew_interval_hours * 3600)):
+        try:
+            renewed = renew_due(rt)
+            if renewed:
+                log.info("long-term signatures renewed on %d document(s)", len(renewed))
+        except Exception:
+            log.exception("renewing long-term signatures failed; the next round tries again")

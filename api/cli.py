@@ -1,4 +1,4 @@
-"""``sohoa``: the command line for clerks and operators (digitize, watch, serve, worker, doctor, config)."""
+"""``sohoa``: the command line for clerks and operators (digitize, watch, serve, worker, doctor, config, sign, validate)."""
 
 from __future__ import annotations
 
@@ -282,6 +282,147 @@ def retrain() -> None:
     acc = f"{m['accuracy']:.2%}" if m["accuracy"] is not None else "not measured (too few samples)"
     out.print(f"model {m['id']} ({m['sha256'][:12]}, {(m['bytes'] or 0) / 1e6:.1f} MB) is active: {m['samples']} samples, "
               f"{m['corrections']} corrected documents, held-out accuracy {acc}")
+
+
+def _signing_error(exc: Exception) -> None:
+    console.print(f"[red]error:[/red] {exc}")
+    raise typer.Exit(1)
+
+
+def _parse_box(box: str | None, page: int) -> "signatures.Box | None":
+    from ingest import signatures
+
+    if not box:
+        return None
+    try:
+        x1, y1, x2, y2 = (float(v) for v in box.split(","))
+    except ValueError:
+        console.print("[red]error:[/red] --box is x1,y1,x2,y2 in PDF points (origin bottom-left)")
+        raise typer.Exit(2)
+    if x2 <= x1 or y2 <= y1:
+        console.print("[red]error:[/red] --box must have x2 > x1 and y2 > y1")
+        raise typer.Exit(2)
+    return signatures.Box(page, (x1, y1, x2, y2))
+
+
+@app.command()
+def sign(
+    inputs: list[Path] = typer.Argument(..., help="PDF files to sign"),
+    signer: str = typer.Option(..., "--signer", "-s", help="The signer's id in the keyring (SOHOA_SIGNING_KEYRING)"),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the signed PDFs (or a .pdf path for one input)"),
+    level: str | None = typer.Option(None, "--level", "-l", help="PAdES level B-B, B-T, B-LT or B-LTA (default SOHOA_SIGNATURE_LEVEL)"),
+    appearance: str = typer.Option("auto", help="auto | signature | seal | text (attachments, copies) | none"),
+    box: str | None = typer.Option(None, help="x1,y1,x2,y2 in points: where the appearance goes, instead of the automatic place"),
+    page: int = typer.Option(1, min=1, help="The page of --box"),
+    pin_prompt: bool = typer.Option(False, "--pin", help="Ask for the token PIN / key passphrase (not echoed)"),
+) -> None:
+    """Sign PDFs with a personal or agency key (Decree 30 appearance; the agency only over a valid personal signature)."""
+    from ingest import signatures
+
+    rt = Runtime(get_settings())
+    where = _parse_box(box, page)
+    try:
+        spec = signatures.signer_spec(rt, signer)
+        secret = typer.prompt(f"PIN for {signer}", hide_input=True) if pin_prompt else None
+        lvl = level or rt.settings.signature_level
+        files = _expand(inputs)
+        single = out.suffix.lower() == ".pdf"
+        if single and len(files) != 1:
+            console.print("[red]error:[/red] --out names one file but several inputs were given; give a folder")
+            raise typer.Exit(2)
+        if not single:
+            out.mkdir(parents=True, exist_ok=True)
+        failed = 0
+        with _bar() as bar:
+            task = bar.add_task("signing", total=len(files))
+            for f in files:
+                target = out if single else out / f"{f.stem}.signed.pdf"
+                try:
+                    signed = signatures.sign_file(rt, f.read_bytes(), spec, role=spec.role, level=lvl,
+                                                  appearance=appearance, box=where, secret=secret)
+                except (signatures.SignatureRefused, signatures.SigningError, signatures.SigningKeyError, OSError) as exc:
+                    failed += 1
+                    console.print(f"[red]error:[/red] {f.name}: {exc}")
+                else:
+                    tmp = target.with_suffix(".part")
+                    tmp.write_bytes(signed)
+                    tmp.replace(target)  # never a half-written signed file under the final name
+                    console.print(f"signed {f.name} → {target} ({lvl}, {spec.role})")
+                bar.advance(task)
+    except (signatures.SignatureRefused, signatures.SigningKeyError) as exc:
+        _signing_error(exc)
+    finally:
+        rt.close()
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def validate(
+    inputs: list[Path] = typer.Argument(..., help="Signed PDFs to check"),
+    as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON on stdout"),
+    report: Path | None = typer.Option(None, "--report", help="Write the PDF report here (a folder when several inputs)"),
+    offline: bool = typer.Option(False, help="Use only the revocation data inside the files"),
+) -> None:
+    """Check every signature (ETSI-style verdict, Vietnamese summary); exit 0 only when every file is TOTAL_PASSED."""
+    from ingest import signatures
+    from signing.report import report_pdf
+    from signing.validate import ValidationError
+
+    rt = Runtime(get_settings())
+    worst = 0
+    reports = []
+    try:
+        check = signatures.validator(rt, online=not offline)
+        files = _expand(inputs)
+        with _bar() as bar:
+            task = bar.add_task("validating", total=len(files))
+            for f in files:
+                try:
+                    r = check.validate(f.read_bytes())
+                except (ValidationError, OSError) as exc:
+                    console.print(f"[red]error:[/red] {f.name}: {exc}")
+                    worst = max(worst, 2)
+                    bar.advance(task)
+                    continue
+                reports.append((f, r))
+                colour = {"TOTAL_PASSED": "green", "TOTAL_FAILED": "red"}.get(r.verdict, "yellow")
+                console.print(f"[{colour}]{r.verdict}[/{colour}] {f.name}: {r.summary}")
+                worst = max(worst, 0 if r.verdict == "TOTAL_PASSED" else 1)
+                if report is not None:
+                    target = report if len(files) == 1 and report.suffix.lower() == ".pdf" else report / f"{f.stem}.validation.pdf"
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(report_pdf(r, filename=f.name))
+                bar.advance(task)
+    except (signatures.SignatureRefused, signatures.TrustError) as exc:
+        _signing_error(exc)
+    finally:
+        rt.close()
+    if as_json:
+        body = [dict(file=str(f), **r.to_dict()) for f, r in reports]
+        print(json.dumps(body[0] if len(body) == 1 else body, ensure_ascii=False, indent=2))
+    raise typer.Exit(worst)
+
+
+@app.command()
+def renew(before_days: int = typer.Option(None, help="Renew when the last timestamp expires within this many days")) -> None:
+    """Extend long-term signatures (fresh revocation data, new document timestamp) that are due."""
+    from ingest import signatures
+
+    rt = Runtime(get_settings())
+    try:
+        with console.status("Renewing long-term signatures"):
+            renewed = signatures.renew_due(rt, before_days=before_days)
+    except (signatures.SignatureRefused, signatures.SigningError) as exc:
+        _signing_error(exc)
+    finally:
+        rt.close()
+    console.print(f"{len(renewed)} document(s) renewed" + (": " + ", ".join(renewed) if renewed else ""))
+
+
+def _bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=True)
 
 
 def main() -> None:  # pragma: no cover
