@@ -214,7 +214,8 @@ def sign_pdf(rt: Runtime, pdf: bytes, spec: KeySpec, *, role: str, level: str | 
     PDF's own text layer, unless ``box`` says where."""
     signer = open_signer(spec, secret)
     lvl = Level.parse(level or rt.settings.signature_level)
-    app = _appearance(pdf, spec, role, appearance, box, record, page_widths, text_lines)
+    font = str(rt.settings.stamp_font) if rt.settings.stamp_font else None
+    app = _appearance(pdf, spec, role, appearance, box, record, page_widths, text_lines, font)
     first = not signature_boxes(pdf)
     req = SignRequest(
         signer=signer, level=lvl, appearance=app, reason=reason or _reason(role), name=spec.name or None,
@@ -234,7 +235,8 @@ def _reason(role: str) -> str:
 
 
 def _appearance(pdf: bytes, spec: KeySpec, role: str, kind: str, box: Box | None, record: dict | None,
-                page_widths: dict[int, int] | None, text_lines: list[str] | None) -> Appearance | None:
+                page_widths: dict[int, int] | None, text_lines: list[str] | None,
+                font: str | None = None) -> Appearance | None:
     if kind == "none":
         return None
     if kind == "auto":
@@ -245,10 +247,10 @@ def _appearance(pdf: bytes, spec: KeySpec, role: str, kind: str, box: Box | None
             raise SignatureRefused("an attachment's stamp shows the number/symbol of its document, and none is known: "
                                    "correct the document's number first")
         lines = text_lines or look.copy_stamp_lines(None, None, number, datetime.now(VN))
+        style = look.copy_stamp_style(lines, font_path=font)
         if box is not None:
-            return Appearance(box.page - 1, box.rect, look.copy_stamp_style(lines))
-        page_box = _page_box(pdf, 0)
-        return Appearance(0, look.copy_stamp_box(page_box, lines), look.copy_stamp_style(lines))
+            return Appearance(box.page - 1, box.rect, style)
+        return Appearance(0, look.copy_stamp_box(_page_box(pdf, 0), lines, font_path=font), style)
     if spec.image is None:
         raise SignatureRefused(f"signer {spec.id} has no {'signature' if kind == 'signature' else 'seal'} image "
                                "in the keyring; give one, or ask for appearance 'text' or 'none'")
