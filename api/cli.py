@@ -204,9 +204,11 @@ def doctor() -> None:
     report = check_all(_runtime())
     for name, check in report["checks"].items():
         mark = "[green]ok[/green]" if check["ok"] else f"[red]FAIL[/red] {check.get('error')}"
-        console.print(f"{name:14} {mark}")
+        console.print(f"{name:20} {mark}")
+        for sid, state in (check.get("signers") or {}).items():
+            console.print(f"  {sid:18} {state}")
     for tool in ("pdftoppm", "qpdf"):
-        console.print(f"{tool:14} " + ("[green]ok[/green]" if shutil.which(tool) else "[red]FAIL[/red] not installed"))
+        console.print(f"{tool:20} " + ("[green]ok[/green]" if shutil.which(tool) else "[red]FAIL[/red] not installed"))
     raise typer.Exit(0 if report["status"] == "ok" else 1)
 
 

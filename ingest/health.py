@@ -41,9 +41,44 @@ def check_all(rt: Runtime) -> dict:
             raise RuntimeError(f"Tesseract language data missing: {', '.join(missing)}")
         return {"languages": langs}
 
+    def signing_keys():
+        from ingest.signatures import keyring
+        from signing.keys import open_signer
+
+        signers = {}
+        for sid, spec in keyring(rt).items():
+            if spec.secret() is None:
+                signers[sid] = "PIN given with each request"
+                continue
+            cert = open_signer(spec).signing_cert  # raises with the signer's name when it cannot be opened
+            signers[sid] = f"{spec.role}, {spec.kind}, certificate valid until {cert.not_valid_after:%Y-%m-%d}"
+        return {"signers": signers}
+
+    def trust_anchors():
+        from signing.trust import load_anchors
+
+        return {"anchors": len(load_anchors(rt.settings.trust_anchors))}
+
+    def timestamp_authority():
+        import asyncio
+        import hashlib
+
+        from ingest.signatures import service
+
+        stamper = service(rt).timestamper()
+        token = asyncio.run(stamper.async_timestamp(hashlib.sha256(b"sohoa health probe").digest(), "sha256"))
+        return {"url": rt.settings.tsa_url, "token_bytes": len(token.dump())}
+
     run("catalog", catalog)
     run("object_store", store)
     run("tesseract", tesseract)
+    # signing parts are checked only where configured: an installation without signing is not degraded
+    if rt.settings.signing_keyring:
+        run("signing_keys", signing_keys)
+    if rt.settings.trust_anchors:
+        run("trust_anchors", trust_anchors)
+    if rt.settings.tsa_url:
+        run("timestamp_authority", timestamp_authority)
     ok = all(c["ok"] for c in checks.values())
     mode = "embedded" if rt.settings.embedded else "celery"
     return {"status": "ok" if ok else "degraded", "mode": mode, "checks": checks}

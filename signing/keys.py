@@ -131,8 +131,25 @@ def open_signer(spec: KeySpec, secret: str | None = None) -> signers.Signer:
         signer = _cache.get(key)
         if signer is None:
             signer = _open_pkcs11(spec, pin) if spec.kind == "pkcs11" else _open_pkcs12(spec, pin)
+            check_key_strength(spec.id, signer_certificate(signer))
             _cache[key] = signer
         return signer
+
+
+MIN_RSA_BITS = 2048
+ALLOWED_CURVES = ("secp256r1", "secp384r1", "secp521r1")
+
+
+def check_key_strength(spec_id: str, cert: x509.Certificate) -> None:
+    """Refuse keys too weak for a specialized signature: RSA below 2048 bits, EC off the NIST P curves."""
+    key = cert.public_key
+    algo = key.algorithm
+    if algo == "rsa" and key.bit_size < MIN_RSA_BITS:
+        raise SigningKeyError(f"signer {spec_id}: an RSA key of {key.bit_size} bits is too weak (at least {MIN_RSA_BITS})")
+    if algo == "ec" and key.curve[1] not in ALLOWED_CURVES:
+        raise SigningKeyError(f"signer {spec_id}: elliptic curve {key.curve[1]} is not allowed (P-256, P-384, P-521)")
+    if algo not in ("rsa", "ec", "rsassa_pss"):
+        raise SigningKeyError(f"signer {spec_id}: {algo} keys are not supported (RSA or ECDSA)")
 
 
 def signer_certificate(signer: signers.Signer) -> x509.Certificate:

@@ -141,3 +141,39 @@ def test_worker_killed_mid_batch_finishes_with_every_page_exactly_once(prod_sett
     finally:
         stop(worker)
         rt.close()
+
+
+def test_signing_through_celery_postgres_and_s3(prod_settings, tmp_path, pki, monkeypatch):
+    """Sign jobs run on a Celery worker; a PIN sent with a request reaches it but no log and no catalog row."""
+    from tests.signing_helpers import PASSPHRASE_ENV, decree30_pdf, write_keyring
+
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)  # the worker gets the passphrase only with the request
+    secret = pki.passphrase.decode()
+    settings = prod_settings.model_copy(update={
+        "signing_keyring": write_keyring(pki, tmp_path / "keys"), "trust_anchors": pki.trust_bundle,
+        "tsa_url": pki.tsa_url})
+    worker = start_worker(settings, tmp_path, "signer", concurrency=1)
+    try:
+        with TestClient(create_app(settings)) as client:
+            r = client.post("/api/v1/batches", files=[("files", ("qd.pdf", decree30_pdf(), "application/pdf"))])
+            doc_id = wait_for_batch(client, r.json()["id"])["files"][0]["document_id"]
+            for signer in ("chu-tich", "van-thu"):
+                job = client.post(f"/api/v1/documents/{doc_id}/sign", json={"signer": signer, "pin": secret}).json()
+                deadline = time.monotonic() + 120
+                while job["state"] not in ("done", "failed") and time.monotonic() < deadline:
+                    time.sleep(0.3)
+                    job = client.get(f"/api/v1/sign-jobs/{job['id']}").json()
+                assert job["state"] == "done", job
+            report = client.get(f"/api/v1/documents/{doc_id}/validation").json()
+            assert report["verdict"] == "TOTAL_PASSED", report["summary"]
+        log = (tmp_path / "signer.log").read_text()
+        assert "sohoa.sign" in log and secret not in log
+        rt = Runtime(settings)
+        with rt.catalog.engine.connect() as conn:
+            from sqlalchemy import text
+
+            rows = conn.execute(text("select options::text, coalesce(error, '') from sign_jobs")).all()
+        rt.close()
+        assert rows and all(secret not in o and secret not in e for o, e in rows)
+    finally:
+        stop(worker)

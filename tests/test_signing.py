@@ -267,3 +267,63 @@ def test_not_a_pdf_and_unsigned(srt):
         _verdict(srt, b"%PDF-1.7\n garbage")
     report = _verdict(srt, decree30_pdf())
     assert report.verdict == "TOTAL_FAILED" and "không có chữ ký số" in report.summary
+
+
+def test_renewal_round_extends_only_what_is_due(pki, tmp_path, monkeypatch):
+    """The periodic task: a stored B-LTA document whose timestamp certificate expires within the horizon gets a
+    renewal version (fresh DSS and document timestamp); the next round finds nothing due."""
+    from tests.helpers import digitize
+    from tests.signing_helpers import decree30_pdf as sample
+
+    monkeypatch.setenv(PASSPHRASE_ENV, pki.passphrase.decode())
+    ring = write_keyring(pki, tmp_path / "keys")
+    base = Settings(data_dir=tmp_path / "var", jobs=1, signing_keyring=ring, trust_anchors=pki.trust_bundle,
+                    tsa_url=pki.tsa_short_url)
+    src = tmp_path / "qd.pdf"
+    src.write_bytes(sample())
+    rt = Runtime(base)
+    doc_id = digitize(rt, [src])["files"][0]["document_id"]
+    spec = signatures.signer_spec(rt, "chu-tich")
+    signatures.sign_document(rt, doc_id, spec, role="personal", level="B-LTA")
+    rt.close()
+
+    rt = Runtime(base.model_copy(update={"tsa_url": pki.tsa_url}))  # the centre moved to a long-lived TSA
+    try:
+        assert signatures.renew_due(rt, before_days=30) == []  # tsa-short still has ~60 days
+        assert signatures.renew_due(rt, before_days=90) == [doc_id]
+        with rt.catalog.session() as session:
+            kinds = [v.kind for v in signatures.versions(session, doc_id)]
+        assert kinds == ["digitized", "personal", "renewal"]
+        assert signatures.renew_due(rt, before_days=90) == []
+        report = signatures.validate_document(rt, doc_id)
+        assert report.verdict == "TOTAL_PASSED", report.summary
+        assert sum(s.kind == "document timestamp" for s in report.signatures) == 2
+    finally:
+        rt.close()
+
+
+def test_weak_keys_are_refused(tmp_path):
+    """A 1024-bit RSA key is no specialized signature key: refused when the signer is opened."""
+    from datetime import datetime as dt
+
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    from signing.keys import KeySpec, SigningKeyError, open_signer
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    name = cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, "Yếu")])
+    now = dt.now(timezone.utc)
+    cert = (cx509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(7).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=9))
+            .sign(key, hashes.SHA256()))
+    p12 = tmp_path / "weak.p12"
+    p12.write_bytes(pkcs12.serialize_key_and_certificates(b"weak", key, cert, None,
+                                                          serialization.BestAvailableEncryption(b"pw")))
+    with pytest.raises(SigningKeyError, match="1024 bits is too weak"):
+        open_signer(KeySpec(id="weak", role="personal", pkcs12=p12), "pw")
+    with pytest.raises(SigningKeyError, match="wrong passphrase"):
+        open_signer(KeySpec(id="weak", role="personal", pkcs12=p12), "nope")

@@ -204,3 +204,19 @@ def test_cli_sign_and_validate(signing_settings, tmp_path, monkeypatch):
         assert r.exit_code == 2
     finally:
         get_settings.cache_clear()
+
+
+def test_health_checks_signing_parts(client, pki):
+    checks = client.get("/api/v1/health").json()["checks"]
+    assert checks["signing_keys"]["ok"], checks["signing_keys"]
+    assert "personal, pkcs12" in checks["signing_keys"]["signers"]["chu-tich"]
+    assert checks["trust_anchors"] == {"ok": True, "anchors": 1}
+    assert checks["timestamp_authority"]["ok"], checks["timestamp_authority"]
+
+
+def test_health_reports_a_broken_keyring(signing_settings, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[signers.x]\nrole = 'boss'\npkcs12 = 'x.p12'\n")
+    with TestClient(create_app(signing_settings.model_copy(update={"signing_keyring": bad}))) as c:
+        r = c.get("/api/v1/health")
+        assert r.status_code == 503 and "role must be one of" in r.json()["checks"]["signing_keys"]["error"]
