@@ -25,7 +25,17 @@ from ingest.runtime import Runtime
 from signing import appearance as look
 from signing.ink import ink_png
 from signing.keys import KeySpec, SigningKeyError, load_keyring, open_signer, signer_certificate
-from signing.sign import Appearance, Level, Lock, PadesSigner, SigningError, SignRequest, is_certified, signature_boxes
+from signing.sign import (
+    Appearance,
+    Level,
+    Lock,
+    PadesSigner,
+    SigningError,
+    SignRequest,
+    check_signable,
+    is_certified,
+    signature_boxes,
+)
 from signing.trust import TrustError
 from signing.validate import VN, ValidationReport, Validator
 from storage.catalog import CertifiedCopy, Document, DocumentVersion, SignJob, utcnow
@@ -197,6 +207,7 @@ def sign_document(rt: Runtime, document_id: str, spec: KeySpec, *, role: str, le
 def sign_file(rt: Runtime, pdf: bytes, spec: KeySpec, *, role: str, appearance: str = "auto", **kwargs) -> bytes:
     """Sign a PDF after checking the order on the file itself: an agency signature with the seal goes only
     over signatures that all pass validation, at least one of them there already."""
+    check_signable(pdf)
     if role == "agency" and appearance != "text":
         report = validator(rt).validate(pdf) if signature_boxes(pdf) else None
         if report is None or report.verdict != "TOTAL_PASSED":

@@ -202,15 +202,27 @@ class PadesSigner:
             self._sizes[key] = (int(used * 2 * 1.15) + 2048) // 1024 * 1024
 
 
+def check_signable(data: bytes) -> None:
+    """Refuse, with the reason, what cannot be signed: not a PDF, unreadable, encrypted, without pages."""
+    _writer(data)
+
+
 def _writer(data: bytes) -> IncrementalPdfFileWriter:
+    if not data:
+        raise SigningError("the file is empty")
     if not data.lstrip()[:5].startswith(b"%PDF-"):
         raise SigningError("the file is not a PDF")
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+        if writer.prev.encrypted:
+            raise SigningError("the PDF is encrypted; decrypt it before signing")
+        pages = int(writer.prev.root["/Pages"]["/Count"])
+    except SigningError:
+        raise
     except Exception as exc:
-        raise SigningError(f"the PDF cannot be read: {exc}") from None
-    if writer.prev.encrypted:
-        raise SigningError("the PDF is encrypted; decrypt it before signing")
+        raise SigningError(f"the PDF cannot be read: {type(exc).__name__}: {exc}") from None
+    if pages < 1:
+        raise SigningError("the PDF has no pages")
     return writer
 
 

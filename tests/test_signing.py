@@ -327,3 +327,24 @@ def test_weak_keys_are_refused(tmp_path):
         open_signer(KeySpec(id="weak", role="personal", pkcs12=p12), "pw")
     with pytest.raises(SigningKeyError, match="wrong passphrase"):
         open_signer(KeySpec(id="weak", role="personal", pkcs12=p12), "nope")
+
+
+@pytest.mark.parametrize("make", ["empty", "junk", "truncated", "encrypted", "no_pages"])
+def test_bad_files_are_refused_with_a_reason(srt, tmp_path, make):
+    from tests import badfiles
+
+    data = {
+        "empty": lambda: b"",
+        "junk": lambda: b"GIF89a not a pdf",
+        "truncated": lambda: decree30_pdf()[:900],
+        "encrypted": lambda: badfiles.encrypted_pdf(tmp_path).read_bytes(),
+        "no_pages": lambda: badfiles.no_pages_pdf(tmp_path).read_bytes(),
+    }[make]()
+    with pytest.raises(signatures.SigningError) as err:
+        _sign(srt, data, "chu-tich", level="B-B")
+    assert str(err.value)
+    if make in ("encrypted", "junk", "empty"):
+        from signing.validate import ValidationError
+
+        with pytest.raises(ValidationError):
+            _verdict(srt, data)
