@@ -62,10 +62,10 @@ if sys.path[0] != str(ROOT):
     sys.path.insert(0, str(ROOT))  # before bench/, whose signing.py (this file) would shadow the signing package
 
 from bench.testpki import TestPKI  # noqa: E402
+from bench.testpki.samples import decree30_pdf  # noqa: E402 - the decision the tests sign too
 
 CORES = os.cpu_count() or 1
 SERIF = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
-SERIF_BOLD = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Bold.ttf"
 PASSPHRASE_ENV = "SOHOA_BENCH_P12_PASSPHRASE"
 PIN_ENV = "SOHOA_BENCH_TOKEN_PIN"
 AGENCY = "Ủy ban nhân dân tỉnh Thử Nghiệm"
@@ -77,58 +77,7 @@ TARGET_VISIBLE_RATIO = 3.0
 TARGET_VALIDATIONS_PER_SECOND = 20.0
 
 
-# ---------------------------------------------------------------- inputs (copied from tests/signing_helpers.py)
-
-
-def decree30_pdf(pages: int = 1) -> bytes:
-    """A born-digital administrative decision laid out per Decree 30: header, body, signer block, Nơi nhận."""
-    from fpdf import FPDF
-
-    pdf = FPDF(format="A4", unit="mm")
-    pdf.add_font("S", fname=SERIF)
-    pdf.add_font("S", style="B", fname=SERIF_BOLD)
-    for n in range(pages):
-        pdf.add_page()
-        pdf.set_font("S", size=13)
-        if n == 0:
-            pdf.set_xy(20, 15)
-            pdf.cell(70, 6, "ỦY BAN NHÂN DÂN", align="C")
-            pdf.set_xy(95, 15)
-            pdf.set_font("S", "B", 13)
-            pdf.cell(100, 6, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", align="C")
-            pdf.set_xy(20, 21)
-            pdf.cell(70, 6, "TỈNH THỬ NGHIỆM", align="C")
-            pdf.set_xy(95, 21)
-            pdf.cell(100, 6, "Độc lập - Tự do - Hạnh phúc", align="C")
-            pdf.set_font("S", size=13)
-            pdf.set_xy(20, 30)
-            pdf.cell(70, 6, "Số: 125/QĐ-UBND", align="C")
-            pdf.set_xy(95, 30)
-            pdf.cell(100, 6, "Thử Nghiệm, ngày 25 tháng 11 năm 2026", align="C")
-            pdf.set_font("S", "B", 14)
-            pdf.set_xy(20, 45)
-            pdf.cell(170, 7, "QUYẾT ĐỊNH", align="C")
-            pdf.set_xy(20, 52)
-            pdf.cell(170, 7, "Về việc công bố danh mục thủ tục hành chính", align="C")
-            pdf.set_font("S", size=13)
-        pdf.set_xy(30, 70)
-        pdf.multi_cell(160, 7, "Điều 1. Công bố kèm theo Quyết định này danh mục thủ tục hành chính được số hóa. " * 3)
-        if n == pages - 1:
-            pdf.set_font("S", "B", 13)
-            pdf.set_xy(110, 150)
-            pdf.cell(80, 6, "KT. CHỦ TỊCH", align="C")
-            pdf.set_xy(110, 156)
-            pdf.cell(80, 6, "PHÓ CHỦ TỊCH", align="C")
-            pdf.set_xy(110, 190)
-            pdf.cell(80, 6, "Nguyễn Văn An", align="C")
-            pdf.set_font("S", size=11)
-            pdf.set_xy(30, 150)
-            pdf.cell(60, 5, "Nơi nhận:")
-            pdf.set_xy(30, 156)
-            pdf.cell(60, 5, "- Như Điều 3;")
-            pdf.set_xy(30, 161)
-            pdf.cell(60, 5, "- Lưu: VT, KSTT.")
-    return bytes(pdf.output())
+# ---------------------------------------------------------------- inputs
 
 
 def write_keyring(pki: TestPKI, chain: list[Path], folder: Path, token) -> Path:

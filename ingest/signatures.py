@@ -33,8 +33,8 @@ from signing.sign import (
     SigningError,
     SignRequest,
     check_signable,
-    is_certified,
     signature_boxes,
+    signature_state,
 )
 from signing.trust import TrustError
 from signing.validate import VN, ValidationReport, Validator
@@ -209,7 +209,7 @@ def sign_file(rt: Runtime, pdf: bytes, spec: KeySpec, *, role: str, appearance: 
     over signatures that all pass validation, at least one of them there already."""
     check_signable(pdf)
     if role == "agency" and appearance != "text":
-        report = validator(rt).validate(pdf) if signature_boxes(pdf) else None
+        report = validator(rt).validate(pdf) if signature_state(pdf)[0] else None
         if report is None or report.verdict != "TOTAL_PASSED":
             why = report.summary if report else "the document carries no signature yet"
             raise SignatureRefused(f"the agency signs only over a valid personal signature: {why}")
@@ -227,7 +227,8 @@ def sign_pdf(rt: Runtime, pdf: bytes, spec: KeySpec, *, role: str, level: str | 
     lvl = Level.parse(level or rt.settings.signature_level)
     font = str(rt.settings.stamp_font) if rt.settings.stamp_font else None
     app = _appearance(pdf, spec, role, appearance, box, record, page_widths, text_lines, font)
-    first = not signature_boxes(pdf)
+    signed_before, certified = signature_state(pdf)
+    first = signed_before == 0
     req = SignRequest(
         signer=signer, level=lvl, appearance=app, reason=reason or _reason(role), name=spec.name or None,
         digest=spec.algorithm,
@@ -236,7 +237,7 @@ def sign_pdf(rt: Runtime, pdf: bytes, spec: KeySpec, *, role: str, level: str | 
         # (FieldMDP: every field locked). An agency signature that comes first — an attachment or a copy, with
         # nothing to follow — certifies the document with no changes allowed but long-term upkeep (DocMDP P=1).
         lock=Lock(certify=role == "agency" and first, docmdp=MDPPerm.NO_CHANGES,
-                  lock_all_fields=role == "agency" and not first and not is_certified(pdf)),
+                  lock_all_fields=role == "agency" and not first and not certified),
     )
     return service(rt).sign(pdf, req)
 
@@ -337,24 +338,40 @@ def _page_box(pdf: bytes, page: int) -> tuple[float, float, float, float]:
 
 
 def _fields_from_text_layer(pdf: bytes) -> dict:
-    """The extractor's fields over the PDF's text (pdftotext's lines with boxes, in points)."""
+    """The extractor's fields over the PDF's text (pdftotext's lines with boxes, in points).
+
+    The signer block closes a document, so its last page is read first; the whole text only when the block
+    is not found there (it may start on the page before)."""
     from ingest.extract import Line, extract
 
-    lines = text_layer_lines(pdf)
-    if not lines:
-        return {}
-    return extract([Line(t, p, b, 90.0) for t, p, b in lines]).as_dict()
+    last = _page_count(pdf)
+    for first in (last, 1):
+        lines = text_layer_lines(pdf, first=first)
+        fields = extract([Line(t, p, b, 90.0) for t, p, b in lines]).as_dict() if lines else {}
+        name, above = fields.get("signer_name") or {}, fields.get("signer_position") or fields.get("authority_line") or {}
+        if (name.get("box") and above.get("box")) or first == 1:
+            return fields
+    return {}
 
 
-def text_layer_lines(pdf: bytes) -> list[tuple[str, int, tuple[float, float, float, float]]]:
-    """(text, 1-based page, (left, top, width, height) in points from the top-left) of each text line."""
+def _page_count(pdf: bytes) -> int:
+    import io
+
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def text_layer_lines(pdf: bytes, first: int = 1) -> list[tuple[str, int, tuple[float, float, float, float]]]:
+    """(text, 1-based page, (left, top, width, height) in points from the top-left) of each text line of pages
+    ``first`` to the end."""
     from xml.etree import ElementTree as ET
 
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "in.pdf"
         src.write_bytes(pdf)
         try:
-            out = subprocess.run(["pdftotext", "-bbox-layout", "-enc", "UTF-8", str(src), "-"], capture_output=True,
+            out = subprocess.run(["pdftotext", "-bbox-layout", "-enc", "UTF-8", "-f", str(first), str(src), "-"], capture_output=True,
                                  timeout=60, check=True).stdout
         except (subprocess.SubprocessError, OSError):
             return []
@@ -363,7 +380,7 @@ def text_layer_lines(pdf: bytes) -> list[tuple[str, int, tuple[float, float, flo
     except ET.ParseError:
         return []
     lines = []
-    for n, page in enumerate(root.iter("{http://www.w3.org/1999/xhtml}page"), start=1):
+    for n, page in enumerate(root.iter("{http://www.w3.org/1999/xhtml}page"), start=first):
         for line in page.iter("{http://www.w3.org/1999/xhtml}line"):
             words = [w.text or "" for w in line.iter("{http://www.w3.org/1999/xhtml}word")]
             x1, y1 = float(line.get("xMin")), float(line.get("yMin"))

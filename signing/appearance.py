@@ -49,8 +49,8 @@ MAX_PERSONAL_HEIGHT = 35 * MM
 # covering half the page (or a speck) would be worse than refusing.
 SEAL_SIZE_MM = (15.0, 80.0)
 
-COPY_STAMP_RIGHT = 15 * MM
-COPY_STAMP_TOP = 15 * MM
+COPY_STAMP_RIGHT = 10 * MM
+COPY_STAMP_TOP = 3 * MM  # in the top margin (20-25 mm under Decree 30), above the national motto
 COPY_STAMP_PAD_X = 2
 COPY_STAMP_PAD_TOP = 2
 COPY_STAMP_PAD_BOTTOM = 4  # descenders and the dot below (ạ, ệ, ộ) hang under the last baseline
@@ -128,7 +128,8 @@ def seal_box(personal: Box, seal: InkImage) -> Box:
 
 
 def copy_stamp_box(page_box: Box, lines: list[str], font_size: int = 10, font_path: str | None = None) -> Box:
-    """Top right of page 1, 15 mm in from the top and right edges, just big enough for the text."""
+    """Top right of page 1, 3 mm from the top and 10 mm from the right edge (in the page margin, above the national
+    motto), just big enough for the text."""
     x1, y1, x2, y2 = _normalised(page_box)
     lines = _clean_lines(lines)
     metrics = _metrics(_font_file(font_path))

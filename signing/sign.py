@@ -141,7 +141,8 @@ class PadesSigner:
                 return self.sign(data, req)
             raise SigningError(f"signing failed: {type(exc).__name__}: {exc}") from None
         signed = out.getvalue()
-        self._remember_size(size_key, signed)
+        if size_key not in self._sizes:  # measured once; a signature that outgrows it is retried above
+            self._remember_size(size_key, signed)
         return signed
 
     def extend(self, pdf: bytes) -> bytes:
@@ -259,7 +260,8 @@ def signature_boxes(pdf: bytes) -> list[tuple[str, int, tuple[float, float, floa
     return out
 
 
-def is_certified(pdf: bytes) -> bool:
-    """Whether the document carries a certification signature (DocMDP), which limits what may follow."""
+def signature_state(pdf: bytes) -> tuple[int, bool]:
+    """(how many signatures the document carries, whether one certifies it — DocMDP limits what may follow)."""
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    return "/Perms" in reader.root and "/DocMDP" in reader.root["/Perms"]
+    certified = "/Perms" in reader.root and "/DocMDP" in reader.root["/Perms"]
+    return len(reader.embedded_regular_signatures), certified

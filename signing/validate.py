@@ -36,6 +36,7 @@ from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.registry import SimpleTrustManager
 from pyhanko_certvalidator.revinfo.archival import CRLContainer, OCSPContainer
 
@@ -180,26 +181,39 @@ def _revocation(items: list[bytes]) -> tuple[list, list]:
 
 
 async def _check_all(reader: PdfFileReader, spec, timing, roots, online: bool, known=((), ())) -> list[SignatureCheck]:
+    # one HTTP session for every fetch of this validation, closed at its end
+    backend = AIOHttpFetcherBackend() if online and timing is None else None
+    try:
+        return await _check_each(reader, spec, timing, roots, online, known, backend)
+    finally:
+        if backend is not None:
+            await backend.close()
+
+
+async def _check_each(reader, spec, timing, roots, online: bool, known, backend) -> list[SignatureCheck]:
     out = []
     sigs = reader.embedded_signatures
     stamps = [s for s in sigs if s.sig_object_type == "/DocTimeStamp"]
     newest = max(stamps, key=lambda s: s.signed_revision) if stamps else None
     for sig in sigs:
         if sig.sig_object_type == "/DocTimeStamp":
-            out.append(await _check_doc_timestamp(sig, sig is newest, roots, online, timing, known))
+            out.append(await _check_doc_timestamp(sig, sig is newest, roots, online, timing, known, backend))
         elif newest is not None and newest.signed_revision > sig.signed_revision:
             out.append(await _check(sig, spec, timing))  # B-LTA: the AdES long-term process, POE from the timestamps
         else:
-            out.append(await _check_current(sig, roots, online, timing, known))
+            out.append(await _check_current(sig, roots, online, timing, known, backend))
     return out
 
 
-def _context(reader, roots, online: bool, timing, revocation_mode: str = "hard-fail", known=((), ())) -> ValidationContext:
+def _context(reader, roots, online: bool, timing, revocation_mode: str = "hard-fail", known=((), ()),
+             backend=None) -> ValidationContext:
     """Anchors, plus the certificates and revocation data the document carries (B-LT); fetch the rest online
     unless validating at another moment (pyHanko cannot fetch for a past or future time)."""
     fetch = online and timing is None
     kwargs = {"trust_roots": list(roots), "allow_fetching": fetch, "revocation_mode": revocation_mode,
               "crls": list(known[0]), "ocsps": list(known[1])}
+    if fetch and backend is not None:
+        kwargs["fetcher_backend"] = backend
     if timing is not None:
         kwargs["moment"] = timing.validation_time
     if "/DSS" not in reader.root and not fetch and not (known[0] or known[1]):
@@ -212,11 +226,11 @@ def _context(reader, roots, online: bool, timing, revocation_mode: str = "hard-f
     return ValidationContext(**kwargs)
 
 
-async def _check_current(sig, roots, online: bool, timing, known=((), ())) -> SignatureCheck:
+async def _check_current(sig, roots, online: bool, timing, known=((), ()), backend=None) -> SignatureCheck:
     """A signature without a later document timestamp (B-B, B-T, B-LT): validated at the current time with the
     revocation data it carries or fetches; pyHanko's trust sub-indication is already ETSI's."""
     c = SignatureCheck(field=sig.field_name, kind="signature")
-    vc = _context(sig.reader, roots, online, timing, known=known)
+    vc = _context(sig.reader, roots, online, timing, known=known, backend=backend)
     try:
         st = await async_validate_pdf_signature(sig, signer_validation_context=vc, ts_validation_context=vc,
                                                 key_usage_settings=SIGNING_KEY_USAGE)
@@ -283,12 +297,13 @@ def _describe(c: SignatureCheck, sig, st) -> None:
     c.level = _level(sig, st)
 
 
-async def _check_doc_timestamp(sig, newest: bool, roots, online: bool, timing, known=((), ())) -> SignatureCheck:
+async def _check_doc_timestamp(sig, newest: bool, roots, online: bool, timing, known=((), ()), backend=None
+                               ) -> SignatureCheck:
     """A document timestamp (PAdES B-LTA). The newest must hold now; an older one is itself protected by the
     newer ones (the signatures' LTA validation walks that chain), so it needs only be intact."""
     c = SignatureCheck(field=sig.field_name, kind="document timestamp")
     at = timing.validation_time if timing else None
-    vc = _context(sig.reader, roots, online, timing, "hard-fail" if newest else "soft-fail", known)
+    vc = _context(sig.reader, roots, online, timing, "hard-fail" if newest else "soft-fail", known, backend)
     try:
         st = await async_validate_pdf_timestamp(sig, validation_context=vc)
     except Exception as exc:

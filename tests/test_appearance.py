@@ -228,8 +228,11 @@ def test_copy_stamp_box_top_right_sized_to_the_text():
     short = ap.copy_stamp_box(A4, ["SAO Y", "2026-12-01T09:30:00+07:00"])
     long = ap.copy_stamp_box(A4, ["SAO Y", "Ủy ban nhân dân tỉnh Thử Nghiệm Rất Dài", "2026-12-01T09:30:00+07:00"])
     for box in (short, long):
-        assert (A4[2] - box[2]) / ap.MM == pytest.approx(15, abs=0.5)
-        assert (A4[3] - box[3]) / ap.MM == pytest.approx(15, abs=0.5)
+        assert (A4[2] - box[2]) / ap.MM == pytest.approx(10, abs=0.5)
+        assert (A4[3] - box[3]) / ap.MM == pytest.approx(3, abs=0.5)
+    # four lines (form, agency, number, time) stay within Decree 30's top margin, clear of the motto
+    four = ap.copy_stamp_box(A4, ["SAO Y", "Ủy ban nhân dân tỉnh Thử Nghiệm", "Số: 07/SY-UBND", "2026-12-01T09:30:00+07:00"])
+    assert (A4[3] - four[1]) / ap.MM < 23
     assert _w(long) > _w(short) and _h(long) > _h(short)
     # the ISO time is ~25 characters of 10 pt Times: about 120 pt
     assert 110 < _w(short) < 135
