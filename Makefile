@@ -9,7 +9,7 @@ APT_PACKAGES := python3-venv python3-dev tesseract-ocr tesseract-ocr-vie tessera
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO ?= var/demo-scans
 
-.PHONY: setup system venv services run test bench bench-ocr bench-understanding lint clean
+.PHONY: setup system venv services run test bench bench-ocr bench-understanding bench-signing lint clean
 
 setup: system venv
 
@@ -51,13 +51,16 @@ run: setup
 test: setup services
 	@bash .ci/pytest.sh
 
-bench: bench-ocr bench-understanding
+bench: bench-ocr bench-understanding bench-signing
 
 bench-ocr: setup
 	$(PY) bench/ocr_throughput.py
 
 bench-understanding: setup
 	$(PY) bench/understanding.py
+
+bench-signing: setup
+	$(PY) bench/signing.py
 
 clean:
 	rm -rf var .pytest_cache
