@@ -348,3 +348,25 @@ def test_bad_files_are_refused_with_a_reason(srt, tmp_path, make):
 
         with pytest.raises(ValidationError):
             _verdict(srt, data)
+
+
+def test_trust_anchors_from_a_directory_or_a_bundle(pki, tmp_path):
+    from asn1crypto import pem
+
+    from signing.trust import TrustError, load_anchors
+
+    bundle = load_anchors(pki.trust_bundle)
+    assert [c.subject.native["common_name"] for c in bundle] == ["Test Root CA — Ban Cơ yếu Chính phủ (thử nghiệm)"]
+    folder = tmp_path / "anchors"
+    folder.mkdir()
+    _kind, _h, der = pem.unarmor(pki.trust_bundle.read_bytes())
+    (folder / "root.cer").write_bytes(der)  # DER, as CAs often publish them
+    (folder / "notes.txt").write_text("not a certificate, and not read")
+    assert [c.sha256 for c in load_anchors(folder)] == [c.sha256 for c in bundle]
+    (folder / "broken.pem").write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    with pytest.raises(TrustError, match="broken.pem"):
+        load_anchors(folder)
+    with pytest.raises(TrustError, match="no trust anchors"):
+        load_anchors(None)
+    with pytest.raises(TrustError, match="do not exist"):
+        load_anchors(tmp_path / "nowhere")

@@ -66,10 +66,7 @@ def certified_copy(document_id: str, body: CopyBody, request: Request, rt: Runti
 @router.get("/sign-jobs/{job_id}", summary="A signature request's state and outcome")
 def get_job(job_id: str, rt: Runtime = Depends(runtime)):
     with rt.catalog.session() as session:
-        job = session.get(SignJob, job_id)
-        if job is None:
-            raise Problem(404, "Not Found", f"no sign job {job_id}")
-        return _job(job)
+        return _job(_row(session, SignJob, job_id, "sign job"))
 
 
 @router.get("/documents/{document_id}/versions", summary="Every PDF the document has been, oldest first")
@@ -108,9 +105,7 @@ def list_copies(document_id: str, rt: Runtime = Depends(runtime)):
 @router.get("/copies/{copy_id}/pdf", summary="A certified copy's signed PDF")
 def copy_pdf(copy_id: str, rt: Runtime = Depends(runtime)):
     with rt.catalog.session() as session:
-        copy = session.get(CertifiedCopy, copy_id)
-        if copy is None:
-            raise Problem(404, "Not Found", f"no certified copy {copy_id}")
+        copy = _row(session, CertifiedCopy, copy_id, "certified copy")
     return Response(rt.store.get_bytes(copy.pdf_sha256), media_type="application/pdf")
 
 
@@ -175,10 +170,14 @@ def _copy(c: CertifiedCopy) -> dict:
 
 
 def _doc(session, document_id: str) -> Document:
-    doc = session.get(Document, document_id)
-    if doc is None:
-        raise Problem(404, "Not Found", f"no document {document_id}")
-    return doc
+    return _row(session, Document, document_id, "document")
+
+
+def _row(session, model, key: str, what: str):
+    row = session.get(model, key)
+    if row is None:
+        raise Problem(404, "Not Found", f"no {what} {key}")
+    return row
 
 
 def _report(report, fmt: str, filename: str):
