@@ -135,6 +135,10 @@ class Document(Base):
     needs_review: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     fields: Mapped[dict | None] = mapped_column(JSON, default=dict, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # what the retention period is counted from and for (storage.archive's classes); null = by document type
+    retention_class: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # any change of the row: a search index kept beside an API node catches up from here
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow, index=True)
     pages: Mapped[list[DocumentPage]] = relationship(order_by="DocumentPage.position", cascade="all")
 
 
@@ -178,14 +182,151 @@ class Split(Base):
 
 
 class Dossier(Base):
-    """A dossier (hồ sơ) named by the code on its separator sheet: ``<agency id>-YYMMDD-NNNN``."""
+    """A dossier (hồ sơ thủ tục hành chính), coded ``<agency id>-YYMMDD-NNNN``.
+
+    Either received at the one-stop desk (``storage.dossiers.receive`` numbers it without gaps) or first seen
+    on a separator sheet; procedure, holder and due date are known in the first case only.
+    """
 
     __tablename__ = "dossiers"
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     agency_id: Mapped[str] = mapped_column(String(35))
     received: Mapped[date] = mapped_column(Date)
     sequence: Mapped[int] = mapped_column(Integer)
+    procedure: Mapped[str | None] = mapped_column(String(255), nullable=True)  # thủ tục hành chính
+    holder_id: Mapped[str | None] = mapped_column(String(13), nullable=True, index=True)  # personal ID or tax code
+    holder_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="received", server_default="received")
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DossierCounter(Base):
+    """The last sequence number given to an agency's dossiers on one day: the row every receipt locks."""
+
+    __tablename__ = "dossier_counters"
+    agency_id: Mapped[str] = mapped_column(String(35), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Agency(Base):
+    """An agency by its electronic identifier (Decision 20/2020/QĐ-TTg), in its parent/child tree."""
+
+    __tablename__ = "agencies"
+    id: Mapped[str] = mapped_column(String(35), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Result(Base):
+    """A result (kết quả) issued to a holder — licence, certificate, decision — reusable until it lapses.
+
+    ``document_id`` is the digitized or certified electronic copy; ``status`` is valid, revoked or replaced
+    (``replaced_by`` then names the newer result). ``verify_code`` is the short code printed as a QR code.
+    """
+
+    __tablename__ = "results"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    copy_id: Mapped[str | None] = mapped_column(ForeignKey("certified_copies.id"), nullable=True)
+    holder_id: Mapped[str] = mapped_column(String(13), index=True)
+    holder_kind: Mapped[str] = mapped_column(String(16))  # personal_id | tax_code
+    holder_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    doc_type: Mapped[str] = mapped_column(String(32), index=True)
+    number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    agency_id: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    dossier_code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    issued: Mapped[date | None] = mapped_column(Date, nullable=True)
+    expires: Mapped[date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="valid", server_default="valid")
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    replaced_by: Mapped[str | None] = mapped_column(ForeignKey("results.id"), nullable=True)
+    verify_code: Mapped[str] = mapped_column(String(32), unique=True)
+    disclosed: Mapped[list] = mapped_column(JSON, default=list)  # fields the holder agreed to show on /verify
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ResultUse(Base):
+    """An agency attached a prior result to a new dossier by reference: who, when, for which dossier."""
+
+    __tablename__ = "result_uses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    result_id: Mapped[str] = mapped_column(ForeignKey("results.id"), index=True)
+    dossier_code: Mapped[str] = mapped_column(String(64), index=True)
+    agency_id: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ShareLink(Base):
+    """A time-limited link to one document, made by its holder; the token is random and unguessable."""
+
+    __tablename__ = "share_links"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    result_id: Mapped[str | None] = mapped_column(ForeignKey("results.id"), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Tombstone(Base):
+    """What remains of a document deleted after its retention period: who, when, why, what it was."""
+
+    __tablename__ = "tombstones"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(String(32), index=True)
+    sha256s: Mapped[list] = mapped_column(JSON, default=list)  # the objects removed
+    record: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # type, number, title, dates: not the content
+    retention_class: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    by: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ObjectCheck(Base):
+    """The last fixity check of one stored object: ok, changed, missing (changed/missing are quarantined)."""
+
+    __tablename__ = "object_checks"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A message to deliver to another system (the national portal), sent until acknowledged, exactly once.
+
+    ``idempotency_key`` is unique: queueing the same result twice is one message, and the receiver sees the
+    same key on every retry, so a retry after a lost answer is not a second delivery."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    destination: Mapped[str] = mapped_column(String(32))  # portal
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    payload: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending sending sent dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class OutboxAttempt(Base):
+    """One delivery attempt of an outbox message, kept as its record."""
+
+    __tablename__ = "outbox_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    seconds: Mapped[float] = mapped_column(Float, default=0)
 
 
 class ClassifierModel(Base):
