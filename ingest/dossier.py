@@ -25,7 +25,7 @@ SEPARATOR_MARKERS = frozenset({"PATCHT", "SOHOA-SEPARATOR"})  # PATCHT: the Pape
 GENERIC_SEPARATOR = "SOHOA-SEPARATOR"
 
 _PREFIX = re.compile(r"^(?:HS|HOSO|HỒ\s*SƠ|HO\s*SO)\s*[:#]\s*", re.IGNORECASE)
-_AGENCY = re.compile(r"[A-Z0-9]+(?:\.[A-Z0-9]+)*")
+AGENCY_PATTERN = re.compile(r"[A-Z0-9]+(?:\.[A-Z0-9]+)*")  # dot-separated groups of letters and digits
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2212"), "-")
 
 
@@ -62,7 +62,7 @@ def _analyse(text: str) -> tuple[DossierCode | None, str | None]:
     agency, ymd, seq = parts
     if not agency:
         return None, "the agency id is missing"
-    if len(agency) > AGENCY_ID_MAX or not _AGENCY.fullmatch(agency):
+    if len(agency) > AGENCY_ID_MAX or not AGENCY_PATTERN.fullmatch(agency):
         why = (f"longer than {AGENCY_ID_MAX} characters" if len(agency) > AGENCY_ID_MAX
                else "it must be dot-separated groups of letters and digits")
         return None, f"agency id '{agency}' is not a Decision 20/2020 identifier ({why})"
