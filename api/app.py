@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from api import problems
-from api.routes import batches, documents, health, review, signing
+from api.routes import batches, documents, health, reuse, review, signing
 from ingest.runner import EmbeddedRunner, make_runner
 from ingest.runtime import Runtime
 from ingest.settings import Settings, get_settings
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(documents.router)
     app.include_router(review.router)
     app.include_router(signing.router)
+    app.include_router(reuse.router)
 
     @app.get("/", include_in_schema=False)
     def index():

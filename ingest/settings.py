@@ -58,6 +58,9 @@ class Settings(BaseSettings):
         90, description="Long-term documents get fresh revocation data and a new document timestamp this many days before the last timestamp's certificate expires"
     )
     renew_interval_hours: float = Field(24.0, description="Hours between checks for long-term signatures to renew; 0 = never")
+    secret_key: SecretStr = Field(
+        SecretStr(""), description="Key that signs citizen tokens and share links; empty = a random key kept in data_dir"
+    )
     host: str = Field("127.0.0.1", description="API bind address")
     port: int = Field(8000, description="API port")
 

@@ -76,3 +76,113 @@ def test_receipt_errors_and_sheet_codes(tmp_path):
             receipt.receive(rt, AGENCY, procedure="x", holder_id="001204012345", on=day, due=date(2026, 11, 1))
     finally:
         rt.close()
+
+
+# --- results and reuse through the API --------------------------------------------------------------------
+
+from datetime import timedelta  # noqa: E402
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from api.app import create_app  # noqa: E402
+from ingest import results  # noqa: E402
+from storage.catalog import Document  # noqa: E402
+
+CITIZEN = "001204012345"
+OTHER = "079305000111"
+
+
+def stored_document(rt, doc_type: str = "giay_chung_nhan", fields: dict | None = None) -> str:
+    """A visible document row with a (tiny) PDF, as assembly would leave it."""
+    from tests.signing_helpers import decree30_pdf
+
+    obj = rt.store.put_bytes(decree30_pdf(), content_type="application/pdf")
+    doc = Document(source_sha256=obj.sha256, pdf_sha256=obj.sha256, pdf_size=obj.size, filename="gcn.pdf",
+                   mime="application/pdf", page_count=1, doc_type=doc_type, needs_review=False,
+                   fields={"type": doc_type, "fields": fields or {}})
+    with rt.catalog.session() as s:
+        s.add(doc)
+        s.commit()
+        return doc.id
+
+
+@pytest.fixture
+def api(tmp_path):
+    with TestClient(create_app(Settings(data_dir=tmp_path / "var"))) as c:
+        yield c
+
+
+def _result(api, holder=CITIZEN, **body) -> dict:
+    doc_id = stored_document(api.app.state.rt, fields={"certificate_number": {"value": "GCN-0123"}})
+    r = api.post("/api/v1/results", json={"document_id": doc_id, "holder_id": holder, **body})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_reuse_by_reference_and_refusals(api):
+    assert api.post("/api/v1/agencies", json={"id": AGENCY, "name": "Trung tâm Phục vụ hành chính công"}).status_code == 201
+    r = api.post("/api/v1/dossiers", json={"agency_id": AGENCY, "procedure": "Cấp giấy phép kinh doanh",
+                                           "holder_id": CITIZEN, "holder_name": "Trần Thị Bình", "days": 10})
+    assert r.status_code == 201, r.text
+    code = r.json()["code"]
+    assert r.headers["location"] == f"/api/v1/dossiers/{code}" and r.json()["due"]
+
+    good = _result(api, issued="2025-01-10", expires=(date.today() + timedelta(days=300)).isoformat())
+    old = _result(api, issued="2019-01-10", expires="2024-01-10")
+    found = api.get("/api/v1/reuse", params={"holder": CITIZEN, "type": "giay_chung_nhan"}).json()["items"]
+    assert [x["id"] for x in found] == [good["id"], old["id"]]  # newest first
+    assert found[0]["reusable"] and not found[1]["reusable"] and "expired on 10/01/2024" in found[1]["refused_because"]
+
+    ok = api.post(f"/api/v1/dossiers/{code}/results", json={"result_id": good["id"], "by": "Lê Văn Cường"})
+    assert ok.status_code == 201, ok.text
+    expired = api.post(f"/api/v1/dossiers/{code}/results", json={"result_id": old["id"]})
+    assert expired.status_code == 409 and "expired" in expired.json()["detail"]
+    dossier = api.get(f"/api/v1/dossiers/{code}").json()
+    assert [x["id"] for x in dossier["attached_results"]] == [good["id"]]
+    assert dossier["attached_results"][0]["attached_by"] == "Lê Văn Cường"
+
+    newer = _result(api)
+    assert api.patch(f"/api/v1/results/{good['id']}", json={"status": "replaced"}).status_code == 409  # says by what
+    r = api.patch(f"/api/v1/results/{good['id']}", json={"status": "replaced", "replaced_by": newer["id"]})
+    assert r.status_code == 200 and not r.json()["reusable"]
+    refused = api.post(f"/api/v1/dossiers/{code}/results", json={"result_id": good["id"]})
+    assert refused.status_code == 409 and newer["id"] in refused.json()["detail"]
+    api.patch(f"/api/v1/results/{newer['id']}", json={"status": "revoked", "reason": "cấp sai đối tượng"})
+    refused = api.post(f"/api/v1/dossiers/{code}/results", json={"result_id": newer["id"]})
+    assert refused.status_code == 409 and "cấp sai đối tượng" in refused.json()["detail"]
+
+    someone_else = _result(api, holder=OTHER)
+    wrong = api.post(f"/api/v1/dossiers/{code}/results", json={"result_id": someone_else["id"]})
+    assert wrong.status_code == 409 and "another holder" in wrong.json()["detail"]
+
+
+def test_bad_holder_and_unknown_things(api):
+    doc_id = stored_document(api.app.state.rt)
+    for bad in ("12345", "abc", "999204012345"):
+        r = api.post("/api/v1/results", json={"document_id": doc_id, "holder_id": bad})
+        assert r.status_code == 422, (bad, r.text)
+        assert api.get("/api/v1/reuse", params={"holder": bad}).status_code == 422
+    assert api.post("/api/v1/results", json={"document_id": doc_id}).status_code == 409  # names no holder
+    assert api.post("/api/v1/results", json={"document_id": "nope", "holder_id": CITIZEN}).status_code == 404
+    assert api.get("/api/v1/reuse", params={"holder": OTHER}).json()["items"] == []  # unknown holder: none
+    assert api.get("/api/v1/dossiers/nope").status_code == 404
+    assert api.post("/api/v1/dossiers/nope/results", json={"result_id": "x"}).status_code == 404
+    r = api.post("/api/v1/dossiers", json={"agency_id": "bad id!", "procedure": "x", "holder_id": CITIZEN})
+    assert r.status_code == 422
+
+
+def test_a_citizen_sees_only_their_own_results(api):
+    mine = _result(api, holder=CITIZEN)
+    _result(api, holder=OTHER)
+    key = results.secret_key(api.app.state.rt)
+    me = api.get("/api/v1/citizens/me/results", headers={"Authorization": f"Bearer {results.citizen_token(key, CITIZEN)}"})
+    assert me.status_code == 200 and [x["id"] for x in me.json()["items"]] == [mine["id"]]
+    assert api.get("/api/v1/citizens/me/results").status_code == 401
+    forged = results.citizen_token(b"another key", CITIZEN)
+    assert api.get("/api/v1/citizens/me/results", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    token = results.citizen_token(key, CITIZEN)
+    tampered = token.replace(CITIZEN, OTHER)
+    assert api.get("/api/v1/citizens/me/results", headers={"Authorization": f"Bearer {tampered}"}).status_code == 401
+    expired = results.citizen_token(key, CITIZEN, hours=-1)
+    r = api.get("/api/v1/citizens/me/results", headers={"Authorization": f"Bearer {expired}"})
+    assert r.status_code == 401 and "expired" in r.json()["detail"]
