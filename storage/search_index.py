@@ -218,7 +218,7 @@ class SearchIndex:
         self.check_interval = check_interval
         self.full_check_interval = full_check_interval
         self._lock = threading.RLock()
-        self._recent: dict[str, datetime] = {}  # id -> changed_at indexed, within the overlap window
+        self._recent: dict[str, datetime] = {}  # id (or result/tombstone key) -> stamp indexed, within the overlap  # id -> changed_at indexed, within the overlap window
         self._last_check = 0.0
         self._last_sync = 0.0
         self._last_marks: tuple | None = None
@@ -237,6 +237,7 @@ class SearchIndex:
             shutil.rmtree(self.path)
             self.path.mkdir(parents=True)
         self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        self._recent.update({i: datetime.fromisoformat(c) for i, c in (self._read_cursor().get("recent") or {}).items()})
 
     def _cursor_file(self) -> Path:
         return self.path / "cursor.json"
@@ -254,8 +255,14 @@ class SearchIndex:
 
     def _write_cursor(self, changed_at: datetime | None) -> None:
         tmp = self.path / "cursor.json.tmp"
+        recent = {}
+        if changed_at is not None:  # what is within the overlap window is not redone by the next process either
+            horizon = changed_at - self.overlap
+            recent = {i: c.isoformat() for i, c in self._recent.items() if c >= horizon}
+            if len(recent) > 20_000:
+                recent = {}
         tmp.write_text(json.dumps({"schema": SCHEMA_VERSION, "changed_at": changed_at.isoformat() if changed_at else None,
-                                   "synced_at": datetime.now(UTC).isoformat()}))
+                                   "synced_at": datetime.now(UTC).isoformat(), "recent": recent}))
         os.replace(tmp, self._cursor_file())
 
     def _writer(self):
@@ -321,7 +328,7 @@ class SearchIndex:
             ids = [i for i, _ in todo] + sorted(extra - {i for i, _ in todo})
             if not ids and not gone:
                 self._remember(changed + [(k, t) for k, _, t in marks], new_cursor)
-                if new_cursor != cursor:
+                if new_cursor != cursor or marks:
                     self._write_cursor(new_cursor)
                 self._last_sync = time.monotonic()
                 return 0
@@ -344,8 +351,8 @@ class SearchIndex:
             writer.commit()
             writer.wait_merging_threads()
             del writer
-            self._write_cursor(new_cursor)
             self._remember(todo + [(k, t) for k, _, t in marks], new_cursor)
+            self._write_cursor(new_cursor)
             self.index.reload()
             self._last_sync = time.monotonic()
             return done

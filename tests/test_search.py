@@ -225,3 +225,27 @@ def test_search_route(tmp_path, monkeypatch):
     assert client.get("/api/v1/search", params={"q": tag, "from": "2024-01-01", "to": "2023-01-01"}).status_code == 422
     assert client.get("/api/v1/search", params={"q": tag, "limit": 0}).status_code == 422
     rt.close()
+
+
+def test_cli_rebuild_and_sync(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import api.cli_search  # noqa: F401  (registers the commands)
+    from api.cli import app
+    from ingest.settings import Settings, get_settings
+
+    monkeypatch.setenv("SOHOA_DATA_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    monkeypatch.setattr("api.cli_search.get_settings", lambda: Settings(data_dir=tmp_path / "var"))
+    catalog = Catalog(f"sqlite:///{tmp_path / 'var' / 'catalog.sqlite3'}")
+    with catalog.session() as s:
+        _add(s, "quyết định về thủ tục hành chính")
+        s.commit()
+    runner = CliRunner()
+    r = runner.invoke(app, ["search-index", "rebuild"])
+    assert r.exit_code == 0, r.output
+    assert "indexed 1 documents" in r.output
+    r = runner.invoke(app, ["search-index", "sync"])
+    assert r.exit_code == 0 and "synced 0 documents" in r.output
+    assert SearchIndex(tmp_path / "var" / "search-index").search("thu tuc").total == 1
+    catalog.dispose()
