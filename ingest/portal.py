@@ -386,7 +386,9 @@ def messages(rt: Runtime, *, state: str | None = None, limit: int = 50, offset: 
 
 def run_periodically(rt: Runtime, stop: threading.Event, interval: float | None = None) -> None:
     """The embedded mode's celery beat for the outbox: deliver what is due every ``interval`` seconds."""
-    interval = float(interval or getattr(rt.settings, "portal_interval_seconds", 60) or 60)
+    interval = float(interval if interval is not None else getattr(rt.settings, "portal_interval_seconds", 30.0) or 0)
+    if interval <= 0:  # 0 = only on demand (POST /api/v1/outbox/deliver)
+        return
     while not stop.wait(interval):
         try:
             counts = deliver_due(rt)

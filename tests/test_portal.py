@@ -339,3 +339,39 @@ def test_outbox_api_lists_messages_with_attempts(tmp_path, fake_portal):
         assert r.status_code == 409 and "SOHOA_PORTAL_URL" in r.json()["detail"]
         assert client.post("/api/v1/outbox/999/retry").status_code == 404
         assert client.post(f"/api/v1/outbox/{item['id']}/retry").status_code == 409  # pending, not dead
+
+
+def test_deliver_now_through_the_api_with_the_configured_portal(tmp_path, fake_portal):
+    from api.app import create_app
+    from api.routes import reuse_public
+
+    settings = Settings(data_dir=tmp_path / "var", portal_url=fake_portal.url, portal_token=TOKEN,
+                        portal_interval_seconds=0)
+    app = create_app(settings)
+    if not any(getattr(r, "path", "") == "/api/v1/outbox" for r in app.routes):
+        app.include_router(reuse_public.router)
+    with TestClient(app) as client:
+        ids = make_results(app.state.rt, 2)
+        r = client.post("/api/v1/outbox/deliver")
+        assert r.status_code == 200 and r.json()["sent"] == 2
+        assert client.get("/api/v1/outbox").json()["by_state"] == {"sent": 2}
+    assert sorted(fake_portal.results()) == sorted(ids)
+    assert {r["auth"] for r in fake_portal.requests} == {f"Bearer {TOKEN}"}
+
+
+def test_the_embedded_timer_delivers_and_stops(tmp_path, fake_portal):
+    rt = Runtime(Settings(data_dir=tmp_path / "var", portal_url=fake_portal.url))
+    try:
+        [rid] = make_results(rt)
+        stop = threading.Event()
+        worker = threading.Thread(target=portal.run_periodically, args=(rt, stop, 0.05))
+        worker.start()
+        end = time.monotonic() + 10
+        while not fake_portal.stored and time.monotonic() < end:
+            time.sleep(0.05)
+        stop.set()
+        worker.join(5)
+        assert not worker.is_alive() and fake_portal.results() == [rid]
+        portal.run_periodically(Runtime(Settings(data_dir=tmp_path / "v2", portal_interval_seconds=0)), stop)  # returns
+    finally:
+        rt.close()
