@@ -135,3 +135,27 @@ def renew_signatures(self) -> list[str]:
     renewed = signatures.renew_due(_rt())
     log.info("long-term signatures: %d document(s) renewed", len(renewed))
     return renewed
+
+
+# --- archive fixity (storage.fixity): appended by the archive work; the beat entry is added here too ---
+
+@app.task(name="sohoa.fixity", bind=True, max_retries=0)
+def fixity(self, quarantine: bool = True) -> dict:
+    """Re-hash every stored object; changed ones are quarantined, every check is an ``ObjectCheck`` row."""
+    from storage.fixity import run_fixity
+
+    rt = _rt()
+    report = run_fixity(rt.catalog, rt.store, quarantine=quarantine)
+    (log.error if report.bad else log.info)("fixity: %d object(s), %d ok, %d changed, %d missing", report.checked,
+                                            report.ok, report.changed, report.missing)
+    return {k: v for k, v in report.as_dict().items() if k != "bad"} | {"bad": [f.sha256 for f in report.bad][:100]}
+
+
+def _schedule_fixity(s: Settings) -> None:
+    hours = getattr(s, "fixity_interval_hours", 168.0)  # SOHOA_FIXITY_INTERVAL_HOURS once ingest/settings.py has it
+    if hours and hours > 0:
+        app.conf.beat_schedule = {**(app.conf.beat_schedule or {}),
+                                  "fixity-check": {"task": "sohoa.fixity", "schedule": timedelta(hours=hours)}}
+
+
+_schedule_fixity(get_settings())

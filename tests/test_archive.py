@@ -391,3 +391,52 @@ def test_a_tampered_package_is_refused_naming_the_file(catalog, fs, tmp_path):
 
 def test_hash_object_reports_missing(fs):
     assert hash_object(fs, "0" * 64).status == "missing"
+
+
+# ------------------------------------------------------------------------------------------ command line
+
+def test_cli_fixity_export_import_delete(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import api.cli_archive  # noqa: F401  (registers the commands on the app)
+    from api.cli import app
+    from ingest.settings import get_settings
+    from ingest.runtime import Runtime
+
+    def use(data_dir):
+        monkeypatch.setenv("SOHOA_DATA_DIR", str(data_dir))
+        get_settings.cache_clear()
+        return Runtime(get_settings())
+
+    runner = CliRunner()
+    try:
+        _cli_steps(runner, app, use, tmp_path)
+    finally:
+        get_settings.cache_clear()
+
+
+def _cli_steps(runner, app, use, tmp_path):
+    rt = use(tmp_path / "a")
+    try:
+        code = _dossier(rt.catalog, rt.store)
+        add_document(rt.catalog, rt.store, "7" * 32, doc_type="giay_moi")
+        store = rt.store
+    finally:
+        rt.close()
+    assert runner.invoke(app, ["fixity"]).exit_code == 0
+    res = runner.invoke(app, ["delete", "7" * 32, "--by", "Phạm D", "--role", "clerk", "--reason", "x"])
+    assert res.exit_code == 1 and "refused" in res.output
+    res = runner.invoke(app, ["delete", "7" * 32, "--by", "Phạm D", "--role", "archivist", "--reason", "Hết hạn"])
+    assert res.exit_code == 0, res.output
+    pkg = tmp_path / "pkg.zip"
+    assert runner.invoke(app, ["export", code, str(pkg)]).exit_code == 0
+    some = next(o.sha256 for o in store.iter_objects())
+    p = store.root / key_for(some)
+    p.chmod(0o644)
+    p.write_bytes(b"rot")
+    res = runner.invoke(app, ["fixity", "--no-quarantine"])
+    assert res.exit_code == 1 and some in res.output and store.local_path(some) is not None
+    use(tmp_path / "b")
+    res = runner.invoke(app, ["import", str(pkg)])
+    assert res.exit_code == 0, res.output
+    assert runner.invoke(app, ["fixity"]).exit_code == 0
