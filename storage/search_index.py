@@ -49,6 +49,7 @@ MAX_QUERY_CHARS = 1000
 MAX_TERMS = 32
 EXACT_BONUS = 10_000.0  # above any BM25 sum a query of MAX_TERMS terms can reach
 SNIPPET_TOKENS = 30
+SNIPPET_SCAN_CHARS = 20_000  # snippets come from the start of long documents
 _TOKEN = re.compile(r"[^\W_]+")  # letters and digits (Tantivy's default tokenizer splits the same way)
 _PHRASE = re.compile(r'"([^"]*)"')
 UTC = timezone.utc
@@ -575,41 +576,65 @@ def _within_one(a: str, b: str, limit: int) -> bool:
     return prev[-1] <= limit
 
 
+def _fold_table() -> dict[int, str]:
+    table = {}
+    for cp in list(range(0x41, 0x5B)) + list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
+        ch = chr(cp)
+        f = fold(ch)
+        if len(f) == 1 and f != ch:
+            table[cp] = f
+    return table
+
+
+_FOLD_TABLE = _fold_table()  # one character for one character: positions in the folded text are positions in the text
+
+
 def snippet(text: str, words: list[str], fuzzy: set[str] | None = None, size: int = SNIPPET_TOKENS) -> str:
     """An HTML-escaped passage of ``text`` around the most query words, each match in ``<mark>``.
 
     Matching is on folded words, so ``thu tuc`` highlights ``thủ tục`` with its diacritics as written."""
-    fuzzy = fuzzy or set()
-    wanted = set(words)
-    toks = list(_TOKEN.finditer(text))
-    if not toks:
+    text = text[:SNIPPET_SCAN_CHARS]
+    if not text.strip():
         return ""
-    matched: list[str | None] = []
-    for m in toks:
-        f = fold(m.group())
-        if f in wanted:
-            matched.append(f)
-        elif fuzzy and any(_within_one(f, w, 1 if len(w) < 8 else 2) for w in fuzzy):
-            matched.append(f)
-        else:
-            matched.append(None)
+    folded = text.translate(_FOLD_TABLE)
+    spans: list[tuple[int, int, str]] = []
+    wanted = sorted({w for w in words if w}, key=len, reverse=True)
+    if wanted:
+        pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, wanted)) + r")(?![^\W_])")
+        spans = [(m.start(), m.end(), m.group()) for m in pattern.finditer(folded)]
+    if fuzzy:
+        for m in _TOKEN.finditer(folded):
+            f = m.group()
+            if len(f) > 2 and f not in wanted and any(_within_one(f, w, 1 if len(w) < 8 else 2) for w in fuzzy):
+                spans.append((m.start(), m.end(), f))
+        spans.sort()
+    goal = len(set(wanted) | (fuzzy or set()))
+    width = size * 7  # characters: about ``size`` Vietnamese words
     best, best_score = 0, (-1, -1)
-    positions = [i for i, m in enumerate(matched) if m]
-    for start in positions or [0]:
-        window = [m for m in matched[start:start + size] if m]
-        score = (len(set(window)), len(window))
+    for i, (st, _e, _w) in enumerate(spans[:64]):
+        inside = [w for s2, _e2, w in spans[i:i + size] if s2 < st + width]
+        score = (len(set(inside)), len(inside))
         if score > best_score:
-            best, best_score = start, score
-    start = max(0, best - 4) if positions else 0
-    end = min(len(toks), start + size)
-    out = ["…"] if start > 0 else []
-    pos = toks[start].start() if start else 0
-    for i in range(start, end):
-        m = toks[i]
-        out.append(html.escape(text[pos:m.start()]))
-        word = html.escape(m.group())
-        out.append(f"<mark>{word}</mark>" if matched[i] else word)
-        pos = m.end()
-    if end < len(toks):
+            best, best_score = st, score
+            if score[0] >= goal and score[1] >= size // 3:
+                break
+    lo = max(0, best - 40) if spans else 0
+    if lo:
+        m = re.search(r"\s", text[lo:best])
+        lo = lo + m.end() if m else best
+    hi = min(len(text), lo + width)
+    if hi < len(text):
+        m = re.search(r"\s\S*$", text[lo:hi])
+        hi = lo + m.start() if m and m.start() > 0 else hi
+    out = ["… "] if lo else []
+    pos = lo
+    for st, en, _w in spans:
+        if st < lo or en > hi:
+            continue
+        out.append(html.escape(text[pos:st]))
+        out.append(f"<mark>{html.escape(text[st:en])}</mark>")
+        pos = en
+    out.append(html.escape(text[pos:hi]))
+    if hi < len(text):
         out.append(" …")
     return re.sub(r"\s+", " ", "".join(out)).strip()
