@@ -3,7 +3,6 @@ QR code, a typed code, a file or a link can learn, and nothing more."""
 
 from __future__ import annotations
 
-import io
 import subprocess
 from datetime import date, datetime, timedelta, timezone
 
@@ -307,3 +306,30 @@ def test_a_signed_result_with_its_qr_code_is_genuine(srt, tmp_path):
     stranger = signatures.sign_file(srt, decree30_pdf(), spec, role="personal", level="B-B")
     up = verification.verify_upload(srt, stranger)
     assert up["in_archive"] is False and up["signature_verdict"] == "TOTAL_PASSED"  # valid, but not ours
+
+
+@pytest.mark.parametrize("rotate", [0, 90, 180, 270])
+def test_qr_stamp_lands_upright_in_the_bottom_right_corner_as_shown(rotate, tmp_path):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(decree30_pdf())))
+    writer.pages[0].rotate(rotate)
+    buf = io.BytesIO()
+    writer.write(buf)
+    original = buf.getvalue()
+    code = new_code()
+    stamped = verification.stamp_qr(original, "https://sohoa.example.vn/verify/" + code, code)
+    assert stamped.startswith(original)  # an incremental update: the original bytes are kept as they were
+    (tmp_path / "s.pdf").write_bytes(stamped)
+    subprocess.run(["pdftoppm", "-r", "100", "-png", "-singlefile", str(tmp_path / "s.pdf"), str(tmp_path / "p")],
+                   check=True, timeout=60)
+    image = Image.open(tmp_path / "p.png")
+    [found] = zxingcpp.read_barcodes(image)
+    assert found.text.endswith(code)
+    top_left = found.position.top_left
+    assert top_left.x > 0.85 * image.width and top_left.y > 0.85 * image.height  # bottom-right, finder upright
+    assert found.position.top_left.x < found.position.top_right.x
