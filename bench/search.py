@@ -323,7 +323,9 @@ def main() -> None:
     results.setdefault("machine", {}).update({"cpus": os.cpu_count(), "python": platform.python_version(),
                                               "platform": platform.platform()})
     results["target"] = "p95 <= 50 ms at 100 000 documents for every query kind, also the most common words; >= 1000 documents/s indexing"
-    results.setdefault("runs", {})[str(args.docs)] = run
+    previous = results.setdefault("runs", {}).get(str(args.docs)) or {}
+    run["engines"] = (previous.get("engines") or {}) | run["engines"]  # a run of some engines keeps the others' figures
+    results["runs"][str(args.docs)] = previous | run
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {args.out}")

@@ -4,7 +4,9 @@ A first, honest search: every word of the query must occur in the folded text of
 in its folded metadata (type, number and symbol, subject, agency, signer, citizen, dossier code), so a
 document is findable by its catalogue record as soon as it is stored. Only visible documents are found
 (one merged into another by a clerk is not).
-The reuse issue replaces this with a ranked full-text index chosen by measurement.
+This stays the semantics of ``GET /api/v1/documents?q=`` (newest first, substring match of folded words). The
+ranked search — BM25, exact matches first, phrases, snippets, filters, facets — is ``storage.search_index``
+(a Tantivy index beside each API node, ``GET /api/v1/search``), chosen by measurement (``bench/search.py``).
 """
 
 from __future__ import annotations
