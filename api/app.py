@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from api import problems
-from api.routes import batches, documents, health, reuse, review, signing
+from api.routes import batches, documents, health, reuse, reuse_public, review, search, signing
 from ingest.runner import EmbeddedRunner, make_runner
 from ingest.runtime import Runtime
 from ingest.settings import Settings, get_settings
@@ -38,6 +38,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             threading.Thread(target=_retrain_periodically, args=(rt, stop), name="sohoa-retrain", daemon=True).start()
             if settings.renew_interval_hours > 0 and settings.signing_keyring:
                 threading.Thread(target=_renew_periodically, args=(rt, stop), name="sohoa-renew", daemon=True).start()
+            if settings.portal_url and settings.portal_interval_seconds > 0:
+                from ingest.portal import run_periodically
+
+                threading.Thread(target=run_periodically, args=(rt, stop), name="sohoa-portal", daemon=True).start()
         yield
         stop.set()
         runner.close()
@@ -53,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(review.router)
     app.include_router(signing.router)
     app.include_router(reuse.router)
+    app.include_router(reuse_public.router)
+    app.include_router(search.router)
 
     @app.get("/", include_in_schema=False)
     def index():

@@ -442,6 +442,10 @@ def _bar() -> Progress:
                     console=console, transient=True)
 
 
+import api.cli_archive  # noqa: E402,F401 - fixity, export, import, delete
+import api.cli_search  # noqa: E402,F401 - search-index rebuild | sync
+
+
 def main() -> None:  # pragma: no cover
     app()
 

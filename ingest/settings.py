@@ -58,6 +58,12 @@ class Settings(BaseSettings):
         90, description="Long-term documents get fresh revocation data and a new document timestamp this many days before the last timestamp's certificate expires"
     )
     renew_interval_hours: float = Field(24.0, description="Hours between checks for long-term signatures to renew; 0 = never")
+    public_url: str = Field("", description="The public address printed in verification QR codes, e.g. https://sohoa.tinh.gov.vn; empty = the API's own")
+    portal_url: str = Field("", description="National public-service portal endpoint that receives results; empty = results wait in the outbox")
+    portal_token: SecretStr = Field(SecretStr(""), description="Bearer token for the portal endpoint")
+    portal_interval_seconds: float = Field(30.0, description="Seconds between outbox delivery rounds; 0 = only on demand")
+    portal_timeout_seconds: float = Field(10.0, description="Seconds to wait for the portal's answer before retrying later")
+    fixity_interval_hours: float = Field(168.0, description="Hours between fixity checks of every stored object (sohoa.fixity); 0 = never")
     secret_key: SecretStr = Field(
         SecretStr(""), description="Key that signs citizen tokens and share links; empty = a random key kept in data_dir"
     )

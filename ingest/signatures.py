@@ -21,6 +21,7 @@ from pyhanko.sign.fields import MDPPerm
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ingest import verification
 from ingest.runtime import Runtime
 from signing import appearance as look
 from signing.ink import ink_png
@@ -459,12 +460,16 @@ def certify_copy(rt: Runtime, document_id: str, spec: KeySpec, *, form: str = "S
         number = last + 1
         notation = f"{number:02d}/{symbol}-{_abbreviation(spec)}"
         lines = look.copy_stamp_lines(form, agency, notation, datetime.now(VN))
-        signed = sign_pdf(rt, pdf, spec, role="agency", level=level, appearance="text", secret=secret,
+        code = verification.new_code()
+        # the QR code goes on before the signature, so the signature covers it
+        marked = verification.stamp_qr(pdf, verification.verify_url(rt, code), code)
+        signed = sign_pdf(rt, marked, spec, role="agency", level=level, appearance="text", secret=secret,
                           text_lines=lines)
         stored = rt.store.put_bytes(signed, content_type="application/pdf")
         with rt.catalog.session() as session:
             copy = CertifiedCopy(document_id=document_id, form=form, agency=agency, year=year, number=number,
-                                 notation=notation, pdf_sha256=stored.sha256, pdf_size=stored.size, signer_id=spec.id)
+                                 notation=notation, pdf_sha256=stored.sha256, pdf_size=stored.size, signer_id=spec.id,
+                                 verify_code=code)
             session.add(copy)
             try:
                 session.commit()

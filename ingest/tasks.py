@@ -49,13 +49,17 @@ configure(get_settings())
 
 def schedule(s: Settings) -> None:
     """Periodic work for ``celery beat``: the type model retrained from clerks' corrections, long-term
-    signatures renewed before their last timestamp expires."""
+    signatures renewed before their last timestamp expires, every object re-hashed, results sent to the portal."""
     beat = {}
     if s.retrain_interval_hours > 0:
         beat["retrain-type-model"] = {"task": "sohoa.retrain", "schedule": timedelta(hours=s.retrain_interval_hours)}
     if s.renew_interval_hours > 0:
         beat["renew-long-term-signatures"] = {"task": "sohoa.renew_signatures",
                                               "schedule": timedelta(hours=s.renew_interval_hours)}
+    if s.fixity_interval_hours > 0:
+        beat["fixity-check"] = {"task": "sohoa.fixity", "schedule": timedelta(hours=s.fixity_interval_hours)}
+    if s.portal_url and s.portal_interval_seconds > 0:
+        beat["portal-deliver"] = {"task": "sohoa.portal_deliver", "schedule": timedelta(seconds=s.portal_interval_seconds)}
     app.conf.beat_schedule = beat
 
 
@@ -137,8 +141,6 @@ def renew_signatures(self) -> list[str]:
     return renewed
 
 
-# --- archive fixity (storage.fixity): appended by the archive work; the beat entry is added here too ---
-
 @app.task(name="sohoa.fixity", bind=True, max_retries=0)
 def fixity(self, quarantine: bool = True) -> dict:
     """Re-hash every stored object; changed ones are quarantined, every check is an ``ObjectCheck`` row."""
@@ -151,11 +153,13 @@ def fixity(self, quarantine: bool = True) -> dict:
     return {k: v for k, v in report.as_dict().items() if k != "bad"} | {"bad": [f.sha256 for f in report.bad][:100]}
 
 
-def _schedule_fixity(s: Settings) -> None:
-    hours = getattr(s, "fixity_interval_hours", 168.0)  # SOHOA_FIXITY_INTERVAL_HOURS once ingest/settings.py has it
-    if hours and hours > 0:
-        app.conf.beat_schedule = {**(app.conf.beat_schedule or {}),
-                                  "fixity-check": {"task": "sohoa.fixity", "schedule": timedelta(hours=hours)}}
+@app.task(name="sohoa.portal_deliver", bind=True, max_retries=0)
+def portal_deliver(self, limit: int = 200) -> dict:
+    """Deliver due outbox messages to the national portal; claims are atomic, so overlapping runs are safe."""
+    from ingest import portal
 
-
-_schedule_fixity(get_settings())
+    try:
+        return portal.deliver_due(_rt(), limit=limit)
+    except portal.PortalNotConfigured as exc:
+        log.info("portal outbox: %s", exc)
+        return {"configured": False}

@@ -247,6 +247,8 @@ class Result(Base):
     verify_code: Mapped[str] = mapped_column(String(32), unique=True)
     disclosed: Mapped[list] = mapped_column(JSON, default=list)  # fields the holder agreed to show on /verify
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # a revocation or replacement: the search index beside each API node catches up from here
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow, index=True)
 
 
 class ResultUse(Base):
@@ -400,6 +402,7 @@ class CertifiedCopy(Base):
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     pdf_size: Mapped[int] = mapped_column(BigInteger, default=0)
     signer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    verify_code: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)  # printed as a QR code
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

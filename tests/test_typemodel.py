@@ -325,7 +325,7 @@ def test_the_periodic_task_and_its_schedule(env_settings, small_corpus):
     tasks.schedule(Settings(retrain_interval_hours=0))
     assert "retrain-type-model" not in tasks.app.conf.beat_schedule
     assert tasks.app.conf.beat_schedule["renew-long-term-signatures"]["task"] == tasks.renew_signatures.name
-    tasks.schedule(Settings(retrain_interval_hours=0, renew_interval_hours=0))
+    tasks.schedule(Settings(retrain_interval_hours=0, renew_interval_hours=0, fixity_interval_hours=0))
     assert tasks.app.conf.beat_schedule == {}
     tasks.schedule(env_settings)
     first = tasks.retrain.run()  # no model yet: the seed model
