@@ -43,6 +43,7 @@ def register(rt: Runtime, document_id: str, *, holder_id: str | None = None, exp
         if not holder_id:
             raise ReuseRefused("the document names no holder: give the holder's personal ID or tax code")
         holder, kind = holder_kind(holder_id)  # ReceiptError: the ID itself is malformed (422)
+        copy = None
         if copy_id is not None:
             copy = session.get(CertifiedCopy, copy_id)
             if copy is None or copy.document_id != document_id:
@@ -59,7 +60,8 @@ def register(rt: Runtime, document_id: str, *, holder_id: str | None = None, exp
             holder_name=_value(fields, "full_name"), doc_type=doc.doc_type,
             number=_value(fields, "certificate_number") or _value(fields, "number_symbol"),
             agency_id=None, dossier_code=doc.dossier_code, issued=issued, expires=expires, status="valid",
-            verify_code=new_code(), disclosed=shown,
+            # the QR code already printed on the copy names this result: scanning it shows whether it is current
+            verify_code=copy.verify_code if copy is not None and copy.verify_code else new_code(), disclosed=shown,
         )
         session.add(row)
         session.flush()
