@@ -9,7 +9,7 @@ APT_PACKAGES := python3-venv python3-dev tesseract-ocr tesseract-ocr-vie tessera
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO ?= var/demo-scans
 
-.PHONY: setup system venv services run test bench bench-ocr bench-understanding bench-signing lint clean
+.PHONY: setup system venv services run test bench bench-ocr bench-understanding bench-signing bench-search bench-fixity lint clean
 
 setup: system venv
 
@@ -51,7 +51,7 @@ run: setup
 test: setup services
 	@bash .ci/pytest.sh
 
-bench: bench-ocr bench-understanding bench-signing
+bench: bench-ocr bench-understanding bench-signing bench-search bench-fixity
 
 bench-ocr: setup
 	$(PY) bench/ocr_throughput.py
@@ -61,6 +61,12 @@ bench-understanding: setup
 
 bench-signing: setup
 	$(PY) bench/signing.py
+
+bench-search: setup
+	$(PY) bench/search.py
+
+bench-fixity: setup
+	$(PY) bench/fixity.py
 
 clean:
 	rm -rf var .pytest_cache

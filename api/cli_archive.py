@@ -100,9 +100,11 @@ def delete_cmd(
     reason: str = typer.Option(..., "--reason", help="Why (recorded in the tombstone)"),
 ) -> None:
     """Delete a document after its retention period, leaving a tombstone (archivist or admin only)."""
-    from storage.archive import ArchiveRefused, delete_document
+    from storage.archive import ArchiveRefused, configure_from_file, delete_document
 
     rt = _rt()
+    if rt.settings.retention_table:
+        configure_from_file(rt.settings.retention_table)
     try:
         with rt.catalog.session() as s:
             tomb = delete_document(s, rt.store, document_id, by, role, reason)

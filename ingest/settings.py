@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     portal_token: SecretStr = Field(SecretStr(""), description="Bearer token for the portal endpoint")
     portal_interval_seconds: float = Field(30.0, description="Seconds between outbox delivery rounds; 0 = only on demand")
     portal_timeout_seconds: float = Field(10.0, description="Seconds to wait for the portal's answer before retrying later")
+    retention_table: Path | None = Field(None, description="JSON file overriding the retention classes per document type (storage/archive.py's defaults)")
     fixity_interval_hours: float = Field(168.0, description="Hours between fixity checks of every stored object (sohoa.fixity); 0 = never")
     secret_key: SecretStr = Field(
         SecretStr(""), description="Key that signs citizen tokens and share links; empty = a random key kept in data_dir"

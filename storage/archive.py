@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -100,8 +99,9 @@ def configure(table: dict) -> None:
         DOC_TYPE_CLASS[doc_type] = code
 
 
-if os.environ.get("SOHOA_RETENTION_TABLE"):
-    configure(json.loads(Path(os.environ["SOHOA_RETENTION_TABLE"]).read_text(encoding="utf-8")))
+def configure_from_file(path: Path) -> None:
+    """The agency's own retention list (``SOHOA_RETENTION_TABLE``, a JSON file in ``configure``'s shape)."""
+    configure(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 def _field(doc: Document, name: str):
