@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from api import problems
-from api.routes import batches, documents, health, reuse, reuse_public, review, search, signing
+from api.routes import archive, batches, documents, health, reuse, reuse_public, review, search, signing
 from ingest.runner import EmbeddedRunner, make_runner
 from ingest.runtime import Runtime
 from ingest.settings import Settings, get_settings
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reuse.router)
     app.include_router(reuse_public.router)
     app.include_router(search.router)
+    app.include_router(archive.router)
 
     @app.get("/", include_in_schema=False)
     def index():

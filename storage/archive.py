@@ -105,7 +105,10 @@ def configure_from_file(path: Path) -> None:
 
 
 def _field(doc: Document, name: str):
-    value = (doc.fields or {}).get(name)
+    """A field of the document's record: assembly keeps them under ``fields`` (``{"type": …, "fields": {…}}``)."""
+    record = doc.fields or {}
+    inner = record.get("fields") if isinstance(record.get("fields"), dict) else {}
+    value = inner.get(name, record.get(name))
     return value.get("value") if isinstance(value, dict) else value
 
 
