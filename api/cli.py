@@ -444,6 +444,7 @@ def _bar() -> Progress:
 
 import api.cli_archive  # noqa: E402,F401 - fixity, export, import, delete
 import api.cli_search  # noqa: E402,F401 - search-index rebuild | sync
+import api.cli_reuse  # noqa: E402,F401 - search, verify, receive, register-result, reuse, deliver-outbox
 
 
 def main() -> None:  # pragma: no cover
@@ -451,4 +452,8 @@ def main() -> None:  # pragma: no cover
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())
+    # run as ``python -m api.cli``: the command modules attached themselves to ``api.cli`` as imported, not to
+    # this ``__main__`` copy
+    from api.cli import app as registered
+
+    sys.exit(registered())

@@ -186,3 +186,38 @@ def test_a_citizen_sees_only_their_own_results(api):
     expired = results.citizen_token(key, CITIZEN, hours=-1)
     r = api.get("/api/v1/citizens/me/results", headers={"Authorization": f"Bearer {expired}"})
     assert r.status_code == 401 and "expired" in r.json()["detail"]
+
+
+def test_cli_receive_register_reuse_verify_search(tmp_path, monkeypatch):
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from api.cli import app as cli
+    from ingest.settings import get_settings
+
+    monkeypatch.setenv("SOHOA_DATA_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    try:
+        rt = Runtime(get_settings())
+        receipt.add_agency(rt, AGENCY, "Trung tâm")
+        doc_id = stored_document(rt, fields={"subject": {"value": "Giấy chứng nhận đăng ký hộ kinh doanh"}})
+        rt.close()
+        run = CliRunner()
+        r = run.invoke(cli, ["receive", "--agency", AGENCY, "--procedure", "Đăng ký hộ kinh doanh", "--holder", CITIZEN])
+        assert r.exit_code == 0 and r.stdout.strip().startswith(f"{AGENCY}-"), r.output
+        assert run.invoke(cli, ["receive", "--agency", AGENCY, "--procedure", "x", "--holder", "12"]).exit_code == 2
+        r = run.invoke(cli, ["register-result", doc_id, "--holder", CITIZEN, "--expires", "2030-01-01"])
+        assert r.exit_code == 0, r.output
+        code = _json.loads(r.stdout)["verify_code"]
+        r = run.invoke(cli, ["reuse", CITIZEN])
+        assert r.exit_code == 0 and _json.loads(r.stdout)[0]["reusable"]
+        r = run.invoke(cli, ["verify", code])  # genuine needs a signature: this PDF is unsigned
+        assert r.exit_code == 1 and _json.loads(r.stdout)["genuine"] is False
+        assert run.invoke(cli, ["verify", "ABCD-EFGH"]).exit_code == 2  # not a code sohoa could issue
+        r = run.invoke(cli, ["search", "giay chung nhan", "--json"])
+        assert r.exit_code == 0, r.output
+        assert _json.loads(r.stdout)["hits"][0]["document_id"] == doc_id
+        assert run.invoke(cli, ["search", "x" * 5000]).exit_code == 2
+    finally:
+        get_settings.cache_clear()
