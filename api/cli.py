@@ -291,7 +291,7 @@ def _signing_error(exc: Exception) -> None:
     raise typer.Exit(1)
 
 
-def _parse_box(box: str | None, page: int) -> "signatures.Box | None":
+def _parse_box(box: str | None, page: int):
     from ingest import signatures
 
     if not box:

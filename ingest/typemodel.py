@@ -37,7 +37,7 @@ from sqlalchemy import func, select, update
 
 from ingest.doctypes import ALL, BY_CODE, BY_TITLE
 from ingest.runtime import Runtime
-from storage.catalog import ClassifierModel, Correction, Document, DocumentPage, ScanPage, utcnow
+from storage.catalog import ClassifierModel, Correction, DocumentPage, ScanPage, utcnow
 from storage.text import fold, nfc
 
 log = logging.getLogger(__name__)

@@ -87,3 +87,16 @@ def soft_token(pki, tmp_path_factory):
     from bench.testpki import softhsm_token
 
     return softhsm_token(pki, tmp_path_factory.mktemp("softhsm"))
+
+
+@pytest.fixture
+def srt(pki, tmp_path, monkeypatch):
+    """A runtime configured for signing with the test PKI (keyring of bench/testpki/samples.py)."""
+    from bench.testpki.samples import PASSPHRASE_ENV, write_keyring
+
+    monkeypatch.setenv(PASSPHRASE_ENV, pki.passphrase.decode())
+    ring = write_keyring(pki, tmp_path / "keys")
+    s = Settings(data_dir=tmp_path / "var", signing_keyring=ring, trust_anchors=pki.trust_bundle, tsa_url=pki.tsa_url)
+    runtime = Runtime(s)
+    yield runtime
+    runtime.close()

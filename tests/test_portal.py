@@ -4,6 +4,7 @@ in the middle, two workers at once — and a fake portal that dedupes by Idempot
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,13 @@ from ingest.verification import new_code
 from storage.catalog import Document, OutboxAttempt, OutboxMessage, Result
 
 T0 = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=1)  # messages queued now are due
+
+
+@pytest.fixture(autouse=True)
+def _fresh_t0(monkeypatch):
+    """T0 a minute after each test starts: a whole suite takes longer than a minute to reach these tests."""
+    monkeypatch.setattr(sys.modules[__name__], "T0",
+                        datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=1))
 TOKEN = "portal-test-token"
 
 
@@ -148,7 +156,8 @@ def make_results(rt, n: int = 1, status: str = "valid") -> list[str]:
     return ids
 
 
-def deliver(rt, fake, now=T0, **kw):
+def deliver(rt, fake, now=None, **kw):
+    now = now or T0
     return portal.deliver_due(rt, now=now, url=fake.url, token=TOKEN, **kw)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import subprocess
 from datetime import datetime, timedelta, timezone
 
@@ -13,7 +12,6 @@ from ingest.runtime import Runtime
 from ingest.settings import Settings
 from signing.keys import forget_signers
 from signing.sign import Level, PadesSigner, SignRequest, signature_boxes
-from signing.validate import Validator
 from tests.signing_helpers import (
     PASSPHRASE_ENV,
     decree30_pdf,
@@ -23,17 +21,6 @@ from tests.signing_helpers import (
     signature_contents,
     write_keyring,
 )
-
-
-@pytest.fixture
-def srt(pki, tmp_path, monkeypatch):
-    """A runtime configured for signing with the test PKI."""
-    monkeypatch.setenv(PASSPHRASE_ENV, pki.passphrase.decode())
-    ring = write_keyring(pki, tmp_path / "keys")
-    s = Settings(data_dir=tmp_path / "var", signing_keyring=ring, trust_anchors=pki.trust_bundle, tsa_url=pki.tsa_url)
-    rt = Runtime(s)
-    yield rt
-    rt.close()
 
 
 def _sign(rt, pdf: bytes, signer: str, role: str | None = None, level: str = "B-LT", **kw) -> bytes:

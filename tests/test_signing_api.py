@@ -143,7 +143,6 @@ def test_explicit_box_overrides_placement(client, decision_pdf):
 
 def test_validate_upload(client, pki, tmp_path):
     from ingest import signatures
-    from ingest.runtime import Runtime
 
     rt = client.app.state.rt
     spec = signatures.signer_spec(rt, "chu-tich")
