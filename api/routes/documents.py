@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import PlainTextResponse, Response
 
 from api.problems import Problem
-from api.routes.deps import runtime
+from api.routes.deps import runtime, stream_object
 from ingest.runtime import Runtime
 from ingest.status import document_detail, document_pages, document_summary
 from storage.catalog import Document
@@ -50,20 +48,20 @@ def get_pdf(document_id: str, rt: Runtime = Depends(runtime)):
     with rt.catalog.session() as session:
         doc = _get(session, document_id)
     name = doc.filename.rsplit(".", 1)[0] + ".pdf"
-    return _stream(rt, doc.pdf_sha256, "application/pdf", name, doc.pdf_size)
+    return stream_object(rt, doc.pdf_sha256, "application/pdf", name, doc.pdf_size)
 
 
 @router.get("/{document_id}/original", summary="The file exactly as it was uploaded")
 def get_original(document_id: str, rt: Runtime = Depends(runtime)):
     with rt.catalog.session() as session:
         doc = _get(session, document_id)
-    return _stream(rt, doc.source_sha256, doc.mime, doc.filename)
+    return stream_object(rt, doc.source_sha256, doc.mime, doc.filename)
 
 
 @router.get("/{document_id}/pages/{number}/image", summary="A page image (colour JPEG, upright, deskewed)")
 def get_page_image(document_id: str, number: int, rt: Runtime = Depends(runtime)):
     page = _page(rt, document_id, number)
-    return _stream(rt, page.image_sha256, "image/jpeg", f"page-{number}.jpg", inline=True)
+    return stream_object(rt, page.image_sha256, "image/jpeg", f"page-{number}.jpg", inline=True)
 
 
 @router.get("/{document_id}/pages/{number}/words", summary="Recognised words with boxes (page image pixels) and confidences")
@@ -88,16 +86,3 @@ def _page(rt: Runtime, document_id: str, number: int):
             if pos == number:
                 return page
     raise Problem(404, "Not Found", f"document {document_id} has no page {number}")
-
-
-def _stream(rt: Runtime, sha: str, media_type: str, filename: str, size: int | None = None, inline: bool = False):
-    def body():
-        with rt.store.open(sha) as f:
-            while chunk := f.read(1024 * 1024):
-                yield chunk
-
-    disposition = "inline" if inline or media_type == "application/pdf" else "attachment"
-    headers = {"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(filename)}"}
-    if size:
-        headers["Content-Length"] = str(size)
-    return StreamingResponse(body(), media_type=media_type, headers=headers)

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.problems import Problem
-from api.routes.deps import runtime
+from api.routes.deps import runtime, stream_object
 from ingest import signatures
 from ingest.runtime import Runtime
 from signing.report import report_pdf
@@ -85,10 +85,12 @@ def list_versions(document_id: str, rt: Runtime = Depends(runtime)):
 def version_pdf(document_id: str, number: int, rt: Runtime = Depends(runtime)):
     with rt.catalog.session() as session:
         doc = _doc(session, document_id)
-        rows = {v.number: v.pdf_sha256 for v in signatures.versions(session, document_id)} or {1: doc.pdf_sha256}
+        rows = {v.number: (v.pdf_sha256, v.pdf_size) for v in signatures.versions(session, document_id)} \
+            or {1: (doc.pdf_sha256, doc.pdf_size)}
     if number not in rows:
         raise Problem(404, "Not Found", f"document {document_id} has no version {number}")
-    return Response(rt.store.get_bytes(rows[number]), media_type="application/pdf")
+    sha, size = rows[number]
+    return stream_object(rt, sha, "application/pdf", f"{document_id}-v{number}.pdf", size)
 
 
 @router.get("/documents/{document_id}/copies", summary="Certified copies made of the document")
@@ -106,7 +108,7 @@ def list_copies(document_id: str, rt: Runtime = Depends(runtime)):
 def copy_pdf(copy_id: str, rt: Runtime = Depends(runtime)):
     with rt.catalog.session() as session:
         copy = _row(session, CertifiedCopy, copy_id, "certified copy")
-    return Response(rt.store.get_bytes(copy.pdf_sha256), media_type="application/pdf")
+    return stream_object(rt, copy.pdf_sha256, "application/pdf", f"{copy.notation.replace('/', '-')}.pdf", copy.pdf_size)
 
 
 @router.get("/documents/{document_id}/validation", summary="Validate a stored document's signatures")
