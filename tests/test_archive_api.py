@@ -27,7 +27,7 @@ def test_fixity_run_reports_a_changed_object(api):
     doc_id = stored_document(rt)
     with rt.catalog.session() as s:
         sha = s.get(Document, doc_id).pdf_sha256
-    path = next(p for p in (rt.settings.objects_dir).rglob("*") if p.is_file() and sha in p.name)
+    path = next(p for p in rt.settings.objects_dir.rglob(sha))  # the object itself, not its .meta sidecar
     path.write_bytes(path.read_bytes()[:-10] + b"tampered!!")
     r = api.post("/api/v1/fixity")
     assert r.status_code == 202
@@ -38,7 +38,7 @@ def test_fixity_run_reports_a_changed_object(api):
             break
         time.sleep(0.05)
     assert run["state"] == "done", run
-    assert run["report"]["changed"] == 1 and run["bad"][0]["sha256"] == sha
+    assert run["report"]["changed"] == 1 and run["bad"][0]["sha256"] == sha, (run, path)
     assert api.get("/api/v1/fixity/nope").status_code == 404
 
 
