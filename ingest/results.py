@@ -38,8 +38,7 @@ def register(rt: Runtime, document_id: str, *, holder_id: str | None = None, exp
         doc = session.get(Document, document_id)
         if doc is None or doc.state != "visible":
             raise LookupError(f"no document {document_id}")
-        fields = (doc.fields or {}).get("fields") or {}
-        holder_id = holder_id or _value(fields, "personal_id")
+        holder_id = holder_id or doc.field_value("personal_id")
         if not holder_id:
             raise ReuseRefused("the document names no holder: give the holder's personal ID or tax code")
         holder, kind = holder_kind(holder_id)  # ReceiptError: the ID itself is malformed (422)
@@ -52,13 +51,13 @@ def register(rt: Runtime, document_id: str, *, holder_id: str | None = None, exp
         unknown = [f for f in shown if f not in DISCLOSABLE]
         if unknown:
             raise ReuseRefused(f"cannot disclose {', '.join(unknown)}; choose among {', '.join(DISCLOSABLE)}")
-        issued = issued or _date(_value(fields, "issue_date") or _value(fields, "certificate_date"))
+        issued = issued or _date(doc.field_value("issue_date") or doc.field_value("certificate_date"))
         if expires is not None and issued is not None and expires < issued:
             raise ReuseRefused("a result cannot expire before it was issued")
         row = Result(
             document_id=document_id, copy_id=copy_id, holder_id=holder, holder_kind=kind,
-            holder_name=_value(fields, "full_name"), doc_type=doc.doc_type,
-            number=_value(fields, "certificate_number") or _value(fields, "number_symbol"),
+            holder_name=doc.field_value("full_name"), doc_type=doc.doc_type,
+            number=doc.field_value("certificate_number") or doc.field_value("number_symbol"),
             agency_id=None, dossier_code=doc.dossier_code, issued=issued, expires=expires, status="valid",
             # the QR code already printed on the copy names this result: scanning it shows whether it is current
             verify_code=copy.verify_code if copy is not None and copy.verify_code else new_code(), disclosed=shown,
@@ -199,10 +198,6 @@ def secret_key(rt: Runtime) -> bytes:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip().encode()
-
-
-def _value(fields: dict, name: str) -> str | None:
-    return (fields.get(name) or {}).get("value")
 
 
 def _date(text: str | None) -> date | None:

@@ -39,7 +39,7 @@ from signing.sign import (
 )
 from signing.trust import TrustError
 from signing.validate import VN, ValidationReport, Validator
-from storage.catalog import CertifiedCopy, Document, DocumentVersion, SignJob, utcnow
+from storage.catalog import CertifiedCopy, Document, DocumentVersion, SignJob, record_value, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +255,7 @@ def _appearance(pdf: bytes, spec: KeySpec, role: str, kind: str, box: Box | None
     if kind == "auto":
         kind = "signature" if role == "personal" else "seal"
     if kind == "text":
-        number = _field(record, "number_symbol")
+        number = record_value(record, "number_symbol")
         if not text_lines and not number:
             raise SignatureRefused("an attachment's stamp shows the number/symbol of its document, and none is known: "
                                    "correct the document's number first")
@@ -288,10 +288,6 @@ def _read(path: Path) -> bytes:
         return Path(path).read_bytes()
     except OSError as exc:
         raise SignatureRefused(f"cannot read image {Path(path).name}: {exc.strerror}") from None
-
-
-def _field(record: dict | None, name: str) -> str | None:
-    return (((record or {}).get("fields") or {}).get(name) or {}).get("value")
 
 
 # --- where the personal signature goes ------------------------------------------------------------------

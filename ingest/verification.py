@@ -249,7 +249,7 @@ def _verify_result(rt: Runtime, session, row: Result, today: date) -> dict:
     if copy is not None:
         what["copy"] = {"form": copy.form, "notation": copy.notation}
     disclosed: dict = {}
-    agency = _agency_name(session, row.agency_id) or _doc_field(doc, "agency")
+    agency = _agency_name(session, row.agency_id) or (doc.field_value("agency") if doc is not None else None)
     candidates = {
         "number": row.number,
         "agency": agency,
@@ -349,11 +349,6 @@ def _agency_name(session, agency_id: str | None) -> str | None:
         return None
     row = session.get(Agency, agency_id)
     return row.name if row else None
-
-
-def _doc_field(doc: Document | None, name: str) -> str | None:
-    fields = ((doc.fields if doc is not None else None) or {}).get("fields") or {}
-    return (fields.get(name) or {}).get("value")
 
 
 # --- verification by upload ------------------------------------------------------------------------------

@@ -104,14 +104,6 @@ def configure_from_file(path: Path) -> None:
     configure(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-def _field(doc: Document, name: str):
-    """A field of the document's record: assembly keeps them under ``fields`` (``{"type": …, "fields": {…}}``)."""
-    record = doc.fields or {}
-    inner = record.get("fields") if isinstance(record.get("fields"), dict) else {}
-    value = inner.get(name, record.get(name))
-    return value.get("value") if isinstance(value, dict) else value
-
-
 def class_for(doc: Document, session: Session | None = None) -> RetentionClass:
     """The document's own ``retention_class`` if set, else permanent when a result was issued from it, else by type."""
     if doc.retention_class:
@@ -125,7 +117,7 @@ def class_for(doc: Document, session: Session | None = None) -> RetentionClass:
 
 def retention_start(doc: Document) -> date:
     """Counted from the document's issue date when known, else from when it was digitized."""
-    issued = _field(doc, "issue_date")
+    issued = doc.field_value("issue_date")
     if issued:
         try:
             return date.fromisoformat(str(issued)[:10])
@@ -205,8 +197,9 @@ def delete_document(session: Session, store: ObjectStore, doc_id: str, by: str, 
 
     record = {
         "doc_type": doc.doc_type, "title": doc.title, "filename": doc.filename,
-        "number": _field(doc, "number"), "notation": _field(doc, "notation"), "issue_date": _field(doc, "issue_date"),
-        "issuer": _field(doc, "issuer"), "dossier_code": doc.dossier_code, "page_count": doc.page_count,
+        "number_symbol": doc.field_value("number_symbol") or doc.field_value("certificate_number"),
+        "issue_date": doc.field_value("issue_date"), "agency": doc.field_value("agency"),
+        "dossier_code": doc.dossier_code, "page_count": doc.page_count,
         "versions": len(versions), "certified_copies": [c.notation for c in copies],
         "created_at": doc.created_at.isoformat() if doc.created_at else None,
         "retention_until": until.isoformat(), "role": role,

@@ -43,6 +43,20 @@ class Base(DeclarativeBase):
     pass
 
 
+def record_fields(record: dict | None) -> dict:
+    """The extracted fields of a document record: ``Document.fields`` holds ``{"type": …, "fields": {name:
+    {"value": …, "page": …, "box": …}}}``, as ``ingest.documents.understand`` writes it."""
+    inner = (record or {}).get("fields")
+    return inner if isinstance(inner, dict) else {}
+
+
+def record_value(record: dict | None, name: str) -> str | None:
+    """One extracted field's value (None when missing or empty)."""
+    value = record_fields(record).get(name)
+    value = value.get("value") if isinstance(value, dict) else value
+    return value if isinstance(value, str) and value.strip() else None
+
+
 class Batch(Base):
     """What arrived together through one door (CLI run, watched file, API upload)."""
 
@@ -140,6 +154,9 @@ class Document(Base):
     # any change of the row: a search index kept beside an API node catches up from here
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow, index=True)
     pages: Mapped[list[DocumentPage]] = relationship(order_by="DocumentPage.position", cascade="all")
+
+    def field_value(self, name: str) -> str | None:
+        return record_value(self.fields, name)
 
 
 class DocumentPage(Base):

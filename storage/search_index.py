@@ -40,6 +40,7 @@ from pathlib import Path
 import tantivy
 from sqlalchemy import func, select
 
+from storage.catalog import record_fields
 from storage.text import fold
 
 log = logging.getLogger(__name__)
@@ -182,17 +183,10 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
-def _value(fields: dict | None, name: str) -> str | None:
-    v = (fields or {}).get(name)
-    if isinstance(v, dict):
-        v = v.get("value")
-    return v if isinstance(v, str) and v.strip() else None
-
-
 def _meta_exact(doc, results) -> str:
     """The metadata as written (NFC), for exact matching: title and every extracted text field."""
     parts = [doc.title or "", doc.dossier_code or ""]
-    for v in (doc.fields or {}).values():
+    for v in record_fields(doc.fields).values():
         v = v.get("value") if isinstance(v, dict) else v
         if isinstance(v, str):
             parts.append(v)
@@ -396,15 +390,14 @@ class SearchIndex:
     def _tantivy_doc(self, doc, text: str, results: list, dossiers: dict) -> tantivy.Document:
         text = unicodedata.normalize("NFC", text)
         meta_x = _meta_exact(doc, results)
-        fields = doc.fields or {}
-        agency = _value(fields, "agency")
+        agency = doc.field_value("agency")
         dossier_codes = {c for c in [doc.dossier_code] + [r.dossier_code for r in results] if c}
-        holders = {h for h in [_value(fields, "personal_id")] + [r.holder_id for r in results] if h}
+        holders = {h for h in [doc.field_value("personal_id")] + [r.holder_id for r in results] if h}
         holders |= {dossiers[c].holder_id for c in dossier_codes if c in dossiers and dossiers[c].holder_id}
         statuses = sorted({r.status for r in results}) or ["none"]
         created = _aware(doc.created_at) or datetime.now(UTC)
         day = None
-        issued = _value(fields, "issue_date")
+        issued = doc.field_value("issue_date")
         if issued:
             try:
                 day = datetime.fromisoformat(issued[:10]).replace(tzinfo=UTC)

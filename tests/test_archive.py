@@ -74,7 +74,7 @@ def add_document(catalog, store, doc_id, *, source=None, doc_type="cong_van", is
         doc = Document(id=doc_id, source_sha256=src, part=part, pdf_sha256=pdfs[-1].sha256, pdf_size=pdfs[-1].size,
                        filename=f"{doc_id}.tif", title=f"Văn bản {doc_id}", mime="image/tiff", page_count=pages,
                        doc_type=doc_type, dossier_code=dossier,
-                       fields={"issue_date": {"value": issued}, "number": {"value": "12"}},
+                       fields={"type": doc_type, "fields": {"issue_date": {"value": issued}, "number_symbol": {"value": "12/GM-UBND"}}},
                        created_at=datetime(2001, 3, 5, 8, 0, 0))
         doc.pages = [DocumentPage(position=i + 1, scan_page_id=pid) for i, pid in enumerate(page_ids)]
         s.add(doc)
@@ -173,6 +173,7 @@ def test_retention_refusals_and_a_permitted_deletion_leave_a_tombstone(catalog, 
         t = s.scalars(select(Tombstone)).one()
         assert t.id == tomb.id and t.by == "Nguyễn Văn A" and t.retention_class == "5y"
         assert t.record["doc_type"] == "giay_moi" and t.record["certified_copies"] == ["05/SY-UBND"]
+        assert t.record["number_symbol"] == "12/GM-UBND"  # what it was, read from the record as assembly writes it
         assert "text" not in json.dumps(t.record)  # a record, not content
         assert s.get(Document, "b" * 32) is not None
         # the shared scan's pages stay: document b uses the same original and page images

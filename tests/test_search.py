@@ -29,7 +29,7 @@ def _add(session, text: str, *, doc_type="quyet_dinh", agency="Ủy ban nhân d�
     if issue_date:
         fields["issue_date"] = {"value": issue_date}
     doc = Document(source_sha256=sha, pdf_sha256=sha, filename="x.pdf", mime="application/pdf", page_count=1,
-                   doc_type=doc_type, fields=fields, dossier_code=dossier, state=state, title=title,
+                   doc_type=doc_type, fields={"type": doc_type, "fields": fields}, dossier_code=dossier, state=state, title=title,
                    meta_folded="", created_at=created or datetime.now(timezone.utc))
     session.add(doc)
     session.flush()
