@@ -48,6 +48,15 @@ def normalize_code_text(text: str) -> str:
     return s.upper()
 
 
+def agency_id_error(agency: str) -> str | None:
+    """Why ``agency`` is not a Decision 20/2020 identifier, or None when it is one."""
+    if len(agency) > AGENCY_ID_MAX or not AGENCY_PATTERN.fullmatch(agency):
+        why = (f"longer than {AGENCY_ID_MAX} characters" if len(agency) > AGENCY_ID_MAX
+               else "it must be dot-separated groups of letters and digits")
+        return f"agency id '{agency}' is not a Decision 20/2020 identifier ({why})"
+    return None
+
+
 def _analyse(text: str) -> tuple[DossierCode | None, str | None]:
     if not isinstance(text, str):
         return None, "a dossier code must be text"
@@ -62,10 +71,8 @@ def _analyse(text: str) -> tuple[DossierCode | None, str | None]:
     agency, ymd, seq = parts
     if not agency:
         return None, "the agency id is missing"
-    if len(agency) > AGENCY_ID_MAX or not AGENCY_PATTERN.fullmatch(agency):
-        why = (f"longer than {AGENCY_ID_MAX} characters" if len(agency) > AGENCY_ID_MAX
-               else "it must be dot-separated groups of letters and digits")
-        return None, f"agency id '{agency}' is not a Decision 20/2020 identifier ({why})"
+    if (why := agency_id_error(agency)) is not None:
+        return None, why
     if not (len(ymd) == 6 and ymd.isascii() and ymd.isdigit()):
         return None, f"the date '{ymd}' must be 6 digits YYMMDD"
     yy, mm, dd = int(ymd[:2]), int(ymd[2:4]), int(ymd[4:])

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
-from ingest.dossier import AGENCY_ID_MAX, AGENCY_PATTERN
+from ingest.dossier import agency_id_error
 from ingest.runtime import Runtime
 from storage.catalog import Agency, Dossier, DossierCounter, utcnow
 
@@ -43,8 +43,8 @@ def holder_kind(holder_id: str) -> tuple[str, str]:
 
 def add_agency(rt: Runtime, agency_id: str, name: str, parent_id: str | None = None) -> Agency:
     agency_id = agency_id.strip().upper()
-    if len(agency_id) > AGENCY_ID_MAX or not AGENCY_PATTERN.fullmatch(agency_id):
-        raise ReceiptError(f"'{agency_id}' is not a Decision 20/2020 agency identifier")
+    if (why := agency_id_error(agency_id)) is not None:
+        raise ReceiptError(why)
     with rt.catalog.session() as session:
         if parent_id and session.get(Agency, parent_id) is None:
             raise ReceiptError(f"parent agency {parent_id} is not known")
