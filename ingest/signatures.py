@@ -35,7 +35,6 @@ from signing.sign import (
     SignRequest,
     check_signable,
     signature_boxes,
-    signature_state,
 )
 from signing.trust import TrustError
 from signing.validate import VN, ValidationReport, Validator
@@ -208,9 +207,9 @@ def sign_document(rt: Runtime, document_id: str, spec: KeySpec, *, role: str, le
 def sign_file(rt: Runtime, pdf: bytes, spec: KeySpec, *, role: str, appearance: str = "auto", **kwargs) -> bytes:
     """Sign a PDF after checking the order on the file itself: an agency signature with the seal goes only
     over signatures that all pass validation, at least one of them there already."""
-    check_signable(pdf)
+    signed_before, _certified = check_signable(pdf)
     if role == "agency" and appearance != "text":
-        report = validator(rt).validate(pdf) if signature_state(pdf)[0] else None
+        report = validator(rt).validate(pdf) if signed_before else None
         if report is None or report.verdict != "TOTAL_PASSED":
             why = report.summary if report else "the document carries no signature yet"
             raise SignatureRefused(f"the agency signs only over a valid personal signature: {why}")
@@ -224,11 +223,11 @@ def sign_pdf(rt: Runtime, pdf: bytes, spec: KeySpec, *, role: str, level: str | 
     """Sign any PDF with ``spec``'s key: the Decree 30 appearance for ``role``, placed from ``record`` (the
     document's extracted signer block, boxes in the page images' pixels, ``page_widths`` wide) or from the
     PDF's own text layer, unless ``box`` says where."""
+    signed_before, certified = check_signable(pdf)  # before the placement reads the file
     signer = open_signer(spec, secret)
     lvl = Level.parse(level or rt.settings.signature_level)
     font = str(rt.settings.stamp_font) if rt.settings.stamp_font else None
     app = _appearance(pdf, spec, role, appearance, box, record, page_widths, text_lines, font)
-    signed_before, certified = signature_state(pdf)
     first = signed_before == 0
     req = SignRequest(
         signer=signer, level=lvl, appearance=app, reason=reason or _reason(role), name=spec.name or None,

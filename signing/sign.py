@@ -203,9 +203,10 @@ class PadesSigner:
             self._sizes[key] = (int(used * 2 * 1.15) + 2048) // 1024 * 1024
 
 
-def check_signable(data: bytes) -> None:
-    """Refuse, with the reason, what cannot be signed: not a PDF, unreadable, encrypted, without pages."""
-    _writer(data)
+def check_signable(data: bytes) -> tuple[int, bool]:
+    """Refuse, with the reason, what cannot be signed (not a PDF, unreadable, encrypted, without pages); else
+    the document's ``signature_state``, from the same parse."""
+    return _state(_writer(data).prev)
 
 
 def _writer(data: bytes) -> IncrementalPdfFileWriter:
@@ -262,6 +263,9 @@ def signature_boxes(pdf: bytes) -> list[tuple[str, int, tuple[float, float, floa
 
 def signature_state(pdf: bytes) -> tuple[int, bool]:
     """(how many signatures the document carries, whether one certifies it — DocMDP limits what may follow)."""
-    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    return _state(PdfFileReader(io.BytesIO(pdf), strict=False))
+
+
+def _state(reader: PdfFileReader) -> tuple[int, bool]:
     certified = "/Perms" in reader.root and "/DocMDP" in reader.root["/Perms"]
     return len(reader.embedded_regular_signatures), certified
