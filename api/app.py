@@ -6,11 +6,12 @@ import logging
 import threading
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 
 from api import problems
-from api.routes import archive, batches, documents, health, reuse, reuse_public, review, search, signing
+from api.routes import archive, audit, auth, batches, documents, health, reuse, reuse_public, review, search, signing
+from api.security import authorize
 from ingest.runner import EmbeddedRunner, make_runner
 from ingest.runtime import Runtime
 from ingest.settings import Settings, get_settings
@@ -47,11 +48,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runner.close()
         rt.close()
 
-    app = FastAPI(title="sohoa", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="sohoa", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  dependencies=[Depends(authorize)])  # every route: api/permissions.py says who may call it
     app.state.rt = rt
     app.state.runner = runner
     problems.install(app)
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(audit.router)
     app.include_router(batches.router)
     app.include_router(documents.router)
     app.include_router(review.router)

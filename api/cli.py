@@ -422,21 +422,6 @@ def renew(before_days: int = typer.Option(None, help="Renew when the last timest
     console.print(f"{len(renewed)} document(s) renewed" + (": " + ", ".join(renewed) if renewed else ""))
 
 
-@app.command("citizen-token")
-def citizen_token(holder_id: str = typer.Argument(..., help="The citizen's 12-digit personal ID"),
-                  hours: float = typer.Option(8, help="How long the token is valid")) -> None:
-    """Print a token naming a citizen, for GET /api/v1/citizens/me/results (what the portal's login hands over)."""
-    from ingest import results
-
-    rt = Runtime(get_settings())
-    try:
-        print(results.citizen_token(results.secret_key(rt), holder_id, hours))
-    except results.ReuseRefused as exc:
-        _signing_error(exc)
-    finally:
-        rt.close()
-
-
 def _bar() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console, transient=True)
@@ -445,6 +430,7 @@ def _bar() -> Progress:
 import api.cli_archive  # noqa: E402,F401 - fixity, export, import, delete
 import api.cli_search  # noqa: E402,F401 - search-index rebuild | sync
 import api.cli_reuse  # noqa: E402,F401 - search, verify, receive, register-result, reuse, deliver-outbox
+import api.cli_accounts  # noqa: E402,F401 - user, apikey, audit
 
 
 def main() -> None:  # pragma: no cover

@@ -118,7 +118,8 @@ def build(rt: Runtime, pages: list[ScanPage], views: list[PageView], filename: s
 
 
 def document_row(rt: Runtime, built: Built, pages: list[ScanPage], *, source_sha256: str, filename: str, mime: str,
-                 part: int, split_confidence: float, dossier: str | None, extra_warnings: list[str] = ()) -> Document:
+                 part: int, split_confidence: float, dossier: str | None, extra_warnings: list[str] = (),
+                 agency_id: str | None = None) -> Document:
     """The catalog row of a built document with its page links (the caller adds it in its transaction)."""
     record = built.record
     needs_review = record["confidence"] < rt.settings.review_threshold or split_confidence < rt.settings.review_threshold
@@ -131,6 +132,7 @@ def document_row(rt: Runtime, built: Built, pages: list[ScanPage], *, source_sha
         state="visible",
         split_confidence=round(split_confidence, 3),
         dossier_code=dossier,
+        agency_id=agency_id,
         pdf_sha256=built.pdf_sha256,
         pdf_size=built.pdf_size,
         filename=filename,

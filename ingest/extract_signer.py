@@ -246,7 +246,6 @@ def recipients(doc: Doc, out: Extracted, copy: Copy | None) -> None:
     m = re.match(r"^\S+\s+\S+\s*[:;.]?\s*", first_text)
     rest = first_text[m.end():] if m else ""
     prev = nn
-    item_left = None
     for i in sorted(doc.on(nn.page), key=lambda i: doc.lines[i].top):
         l = doc.lines[i]
         if l.top <= nn.top + 0.3 * nn.box[3]:
@@ -272,7 +271,6 @@ def recipients(doc: Doc, out: Extracted, copy: Copy | None) -> None:
             last.append(body)
         else:
             items.append([body])
-            item_left = l.left
         used.append(i)
         prev = l
     if rest and _DASH.match(rest):

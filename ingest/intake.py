@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from ocr.image import InputError, probe
+from storage import audit
 from storage.catalog import Batch, BatchFile, Document, utcnow
 
 if TYPE_CHECKING:
@@ -58,11 +59,13 @@ class IntakeError(ValueError):
 COLLATE = ("none", "duplex")
 
 
-def intake(rt: Runtime, files: list[Incoming], source: str, collate: str = "none") -> Batch:
+def intake(rt: Runtime, files: list[Incoming], source: str, collate: str = "none", *, agency_id: str | None = None,
+           actor: str = "system") -> Batch:
     """Record ``files`` as a new batch. Unusable files are recorded as failed with the reason.
 
     ``collate="duplex"``: each file is a simplex feeder's pass over a double-sided stack (all fronts, then
     all backs in reverse order); its pages are interleaved back into reading order before splitting.
+    ``agency_id`` owns the batch and the documents made from it (the instance's own agency by default).
     """
     if not files:
         raise IntakeError("no files were submitted", [])
@@ -88,7 +91,7 @@ def intake(rt: Runtime, files: list[Incoming], source: str, collate: str = "none
         rows.append(row)
 
     with rt.catalog.session() as session, session.begin():
-        batch = Batch(source=source, collate=collate)
+        batch = Batch(source=source, collate=collate, agency_id=agency_id or rt.settings.agency_id or None)
         session.add(batch)
         for row in rows:
             if row.state != "failed" and row.source_sha256:
@@ -101,6 +104,10 @@ def intake(rt: Runtime, files: list[Incoming], source: str, collate: str = "none
         if all(r.state in ("failed", "duplicate") for r in rows):
             batch.state = final_state(rows)
             batch.finished_at = utcnow()
+        session.flush()
+        audit.append(session, "batch.upload", actor=actor, agency_id=batch.agency_id, subject=f"batch:{batch.id}",
+                     detail={"source": source, "files": [{"name": r.filename, "sha256": r.source_sha256, "state": r.state}
+                                                         for r in rows]})
     if all(r.state == "failed" for r in rows):
         raise IntakeError(
             "none of the submitted files can be digitized",

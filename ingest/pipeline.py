@@ -35,6 +35,7 @@ from ocr.engine import OcrError, recognize
 from ocr.image import InputError, SourceInfo, load_page
 from ocr.marks import top_centre_mark
 from ocr.pdf import PageImage, encode_page_image
+from storage import audit
 from storage.catalog import Batch, BatchFile, Document, Dossier, ScanPage, Split, utcnow
 from storage.text import fold
 
@@ -281,7 +282,7 @@ def assemble(rt: Runtime, batch_file_id: str) -> str | None:
             warnings.append("no page of this document has text")
         docs.append(documents.document_row(rt, built, seg_pages, source_sha256=bf.source_sha256, filename=bf.filename,
                                            mime=bf.mime, part=part, split_confidence=seg.confidence, dossier=seg.dossier,
-                                           extra_warnings=warnings))
+                                           extra_warnings=warnings, agency_id=batch.agency_id))
     try:
         with rt.catalog.session() as session, session.begin():
             session.add(Split(source_sha256=bf.source_sha256, plan=plan.as_dict(), confidence=round(plan.confidence, 3)))
@@ -290,6 +291,10 @@ def assemble(rt: Runtime, batch_file_id: str) -> str | None:
             session.flush()
             session.add_all(docs)
             session.flush()
+            for d in docs:
+                audit.append(session, "document.digitized", actor="system", agency_id=d.agency_id, subject=f"document:{d.id}",
+                             detail={"batch": bf.batch_id, "file": bf.filename, "pages": d.page_count, "type": d.doc_type,
+                                     "mean_conf": d.mean_conf, "pdf_sha256": d.pdf_sha256})
             _finish_in(session, batch_file_id, "done", document_id=docs[0].id)
         return docs[0].id
     except IntegrityError:  # another worker assembled the same content first

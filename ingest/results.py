@@ -8,16 +8,13 @@ is refused with the reason.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
-import time
 import unicodedata
 from datetime import date
 
 from sqlalchemy import select
 
-from ingest.receipt import ReceiptError, holder_kind
+from ingest.receipt import holder_kind
 from ingest.runtime import Runtime
 from storage.catalog import CertifiedCopy, Document, Dossier, Result, ResultUse
 
@@ -158,33 +155,6 @@ def attached(rt: Runtime, dossier_code: str) -> list[dict]:
                                .where(ResultUse.dossier_code == dossier_code).order_by(ResultUse.at)).all()
         return [{**describe(r), "attached_at": u.at.isoformat(), "attached_by": u.by, "agency": u.agency_id}
                 for u, r in rows]
-
-
-# --- citizens: a signed token naming the holder, until the identity issue brings accounts ---------------
-
-
-def citizen_token(secret: bytes, holder_id: str, hours: float = 8) -> str:
-    """``v1.<holder>.<expiry>.<hmac>``: what a citizen's portal login hands sohoa to name the citizen."""
-    try:
-        holder, _kind = holder_kind(holder_id)
-    except ReceiptError as exc:
-        raise ReuseRefused(str(exc)) from None
-    expiry = int(time.time() + hours * 3600)
-    body = f"v1.{holder}.{expiry}"
-    return f"{body}.{hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()}"
-
-
-def citizen_of(secret: bytes, token: str) -> str:
-    """The holder a token names, or ``ReuseRefused`` when it is forged, garbled or expired."""
-    parts = (token or "").split(".")
-    if len(parts) != 4 or parts[0] != "v1":
-        raise ReuseRefused("not a citizen token")
-    body = ".".join(parts[:3])
-    if not hmac.compare_digest(parts[3], hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()):
-        raise ReuseRefused("the citizen token is not genuine")
-    if not parts[2].isdigit() or int(parts[2]) < time.time():
-        raise ReuseRefused("the citizen token has expired; sign in again")
-    return parts[1]
 
 
 def secret_key(rt: Runtime) -> bytes:

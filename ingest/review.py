@@ -122,7 +122,7 @@ def recut(rt: Runtime, document_id: str, *, split_at: int | None = None, merge_n
             seg2, b2 = built[index + 1]
             new = documents.document_row(rt, b2, seg2, source_sha256=current.source_sha256, filename=current.filename,
                                          mime=current.mime, part=current.part + 1, split_confidence=1.0,
-                                         dossier=new_plan.segments[index + 1].dossier)
+                                         dossier=new_plan.segments[index + 1].dossier, agency_id=current.agency_id)
             new.needs_review = new.type_confidence < rt.settings.review_threshold
             for later in ordered[index + 1 :]:
                 later.part += 1

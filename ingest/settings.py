@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(
         SecretStr(""), description="Key that signs citizen tokens and share links; empty = a random key kept in data_dir"
     )
+    agency_id: str = Field("", description="This instance's own agency (Decision 20/2020 id): owner of what it digitizes, sender of what it exchanges")
+    token_minutes: int = Field(60, description="Lifetime of a person's access token (JWT) in minutes")
+    login_max_failures: int = Field(5, description="Failed logins per username within login_window_minutes before it is refused (HTTP 429)")
+    login_window_minutes: int = Field(15, description="Window over which failed logins are counted, per username and per address")
     host: str = Field("127.0.0.1", description="API bind address")
     port: int = Field(8000, description="API port")
 

@@ -38,6 +38,7 @@ from signing.sign import (
 )
 from signing.trust import TrustError
 from signing.validate import VN, ValidationReport, Validator
+from storage import audit
 from storage.catalog import CertifiedCopy, Document, DocumentVersion, SignJob, record_value, utcnow
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def validator(rt: Runtime, online: bool = True) -> Validator:
 
 def request(rt: Runtime, document_id: str, *, action: str, signer_id: str, role: str | None = None,
             level: str | None = None, appearance: str = "auto", box: Box | None = None, form: str = "SAO Y",
-            reason: str | None = None) -> SignJob:
+            reason: str | None = None, by: str = "system") -> SignJob:
     """Check what can be checked now, then queue the job (the sequence is checked again when it runs)."""
     spec = signer_spec(rt, signer_id)
     role = role or spec.role
@@ -125,8 +126,11 @@ def request(rt: Runtime, document_id: str, *, action: str, signer_id: str, role:
             _check_sequence(session, doc, role, appearance)
         job = SignJob(document_id=document_id, action=action, role=role, signer_id=signer_id, state="queued",
                       options={"level": lvl, "appearance": appearance, "form": form, "reason": reason,
-                               "box": {"page": box.page, "rect": list(box.rect)} if box else None})
+                               "box": {"page": box.page, "rect": list(box.rect)} if box else None, "by": by})
         session.add(job)
+        session.flush()
+        audit.append(session, "signature.request", actor=by, agency_id=doc.agency_id, subject=f"document:{document_id}",
+                     detail={"job": job.id, "kind": action, "signer": signer_id, "role": role, "level": lvl})
         session.commit()
         return job
 
@@ -163,6 +167,10 @@ def run_job(rt: Runtime, job_id: str, secret: str | None = None) -> SignJob:
     with rt.catalog.session() as session:
         job = session.get(SignJob, job_id)
         job.state, job.error, job.result, job.finished_at = state, error, result, utcnow()
+        audit.append(session, f"signature.{'done' if state == 'done' else 'failed'}", actor=opts.get("by") or "system",
+                     subject=f"document:{job.document_id}",
+                     detail={"job": job.id, "kind": job.action, "signer": job.signer_id, "role": job.role,
+                             "result": result, "error": error})
         session.commit()
         return job
 

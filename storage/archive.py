@@ -43,7 +43,7 @@ from storage.objects import ObjectStore, ObjectStoreError
 
 log = logging.getLogger(__name__)
 
-PRIVILEGED_ROLES = frozenset({"archivist", "admin"})
+PRIVILEGED_ROLES = frozenset({"archivist", "admin", "agency_admin"})
 
 
 @dataclass(frozen=True)

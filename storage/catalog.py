@@ -68,6 +68,7 @@ class Batch(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # "none", or "duplex": a simplex feeder's fronts then backs in reverse order, to be interleaved
     collate: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    agency_id: Mapped[str | None] = mapped_column(String(35), nullable=True, index=True)  # whose scans these are
     files: Mapped[list[BatchFile]] = relationship(back_populates="batch", order_by="BatchFile.position")
 
 
@@ -133,6 +134,7 @@ class Document(Base):
     state: Mapped[str] = mapped_column(String(16), default="visible", server_default="visible")
     split_confidence: Mapped[float] = mapped_column(Float, default=1.0, server_default="1")
     dossier_code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    agency_id: Mapped[str | None] = mapped_column(String(35), nullable=True, index=True)  # the owner, from its batch
     meta_folded: Mapped[str] = mapped_column(Text, default="", server_default="")  # folded metadata, for search
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     pdf_size: Mapped[int] = mapped_column(BigInteger, default=0)

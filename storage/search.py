@@ -21,8 +21,12 @@ def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def find_documents(session, query: str | None, *, limit: int = 50, offset: int = 0) -> tuple[list[Document], int]:
+def find_documents(session, query: str | None, *, limit: int = 50, offset: int = 0,
+                   where=None) -> tuple[list[Document], int]:
+    """``where``: an extra filter, e.g. the caller's agency (``ingest.access.visible_documents``)."""
     stmt = select(Document).where(Document.state == "visible")
+    if where is not None:
+        stmt = stmt.where(where)
     terms = fold(query or "").split()
     for term in terms:
         pattern = f"%{_escape_like(term)}%"

@@ -59,3 +59,32 @@ def wait_for_batch(client, batch_id: str, timeout: float = 240) -> dict:
             return body
         time.sleep(0.3)
     raise AssertionError(f"batch {batch_id} did not finish: {body}")
+
+
+STAFF_ROLES = ("clerk", "signer", "van_thu", "agency_admin")
+TEST_AGENCY = "000.00.12.H01"
+TEST_PASSWORD = "mật khẩu thử nghiệm"
+
+
+def bearer(rt, roles=STAFF_ROLES, *, agency: str | None = TEST_AGENCY, username: str | None = None,
+           citizen_id: str | None = None, signer_key: str | None = "chu-tich") -> dict:
+    """An Authorization header for a new user with ``roles`` (a citizen when ``citizen_id`` is given); a signer
+    signs with the test keyring's ``chu-tich`` key unless told otherwise."""
+    from ingest import identity
+
+    name = username or ("citizen-" + citizen_id if citizen_id else "u-" + "-".join(sorted(roles)) + "-" + (agency or "x"))
+    if signer_key != "chu-tich" and not citizen_id:
+        name += "-" + (signer_key or "nokey")
+    name = name.lower().replace(".", "-")[:64]
+    existing = {u.username: u for u in identity.list_users(rt)}
+    user = existing.get(name) or identity.create_user(
+        rt, name, TEST_PASSWORD, list(roles), agency_id=None if citizen_id else agency, citizen_id=citizen_id,
+        signer_key=None if citizen_id else signer_key)
+    token, _ = identity.issue_token(rt, identity._principal(user))
+    return {"Authorization": f"Bearer {token}"}
+
+
+def staff(client, roles=STAFF_ROLES, agency: str | None = TEST_AGENCY, signer_key: str | None = "chu-tich"):
+    """``client`` logged in as staff of ``agency`` holding ``roles`` (every working role by default)."""
+    client.headers.update(bearer(client.app.state.rt, roles, agency=agency, signer_key=signer_key))
+    return client

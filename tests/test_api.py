@@ -8,12 +8,12 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from tests import badfiles
-from tests.helpers import wait_for_batch
+from tests.helpers import wait_for_batch, staff
 
 
 @pytest.fixture
 def client(settings):
-    with TestClient(create_app(settings)) as c:
+    with staff(TestClient(create_app(settings))) as c:
         yield c
 
 
@@ -103,7 +103,7 @@ def test_missing_files_and_unknown_ids_are_problems(client):
 
 def test_upload_size_limit(settings, scans):
     small = settings.model_copy(update={"max_upload_bytes": 1000})
-    with TestClient(create_app(small)) as c:
+    with staff(TestClient(create_app(small))) as c:
         r = upload(c, scans["jpeg"])
     assert r.status_code == 413 and "larger than" in r.json()["detail"]
 

@@ -14,11 +14,12 @@ from api.app import create_app
 from ingest.settings import Settings
 from storage.catalog import Document
 from tests.test_reuse import AGENCY, CITIZEN, stored_document
+from tests.helpers import bearer, staff
 
 
 @pytest.fixture
 def api(tmp_path):
-    with TestClient(create_app(Settings(data_dir=tmp_path / "a"))) as c:
+    with staff(TestClient(create_app(Settings(data_dir=tmp_path / "a")))) as c:
         yield c
 
 
@@ -56,7 +57,7 @@ def test_export_then_import_into_another_instance(api, tmp_path):
     assert "manifest.json" in zipfile.ZipFile(io.BytesIO(package)).namelist()
     assert api.get("/api/v1/dossiers/nope/export").status_code in (404, 422)
 
-    with TestClient(create_app(Settings(data_dir=tmp_path / "b"))) as other:
+    with staff(TestClient(create_app(Settings(data_dir=tmp_path / "b")))) as other:
         r = other.post("/api/v1/import", files={"package": ("d.zip", package, "application/zip")})
         assert r.status_code == 200, r.text
         assert other.get(f"/api/v1/documents/{doc_id}/pdf").content == api.get(f"/api/v1/documents/{doc_id}/pdf").content
@@ -78,8 +79,9 @@ def test_deletion_follows_retention(api):
     keep = stored_document(rt, doc_type="quyet_dinh")
     old_invite = stored_document(rt, doc_type="giay_moi", fields={"issue_date": {"value": "2001-05-04"}})
     new_invite = stored_document(rt, doc_type="giay_moi", fields={"issue_date": {"value": "2026-11-20"}})
-    body = {"by": "Nguyễn Lưu Trữ", "role": "archivist", "reason": "hết thời hạn bảo quản"}
-    assert api.request("DELETE", f"/api/v1/documents/{old_invite}", json={**body, "role": "clerk"}).status_code == 403
+    body = {"reason": "hết thời hạn bảo quản"}
+    clerk = bearer(rt, ["clerk"])
+    assert api.request("DELETE", f"/api/v1/documents/{old_invite}", json=body, headers=clerk).status_code == 403
     r = api.request("DELETE", f"/api/v1/documents/{keep}", json=body)
     assert r.status_code == 409 and "permanently" in r.json()["detail"]
     r = api.request("DELETE", f"/api/v1/documents/{new_invite}", json=body)

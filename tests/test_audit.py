@@ -114,3 +114,46 @@ def test_query_filters_and_pages(catalog):
     assert [e.seq for e in audit.entries(catalog, audit.AuditQuery(subject="document:d1"))] == [2, 5]
     assert [e.action for e in audit.entries(catalog, audit.AuditQuery(action="exchange."))] == ["exchange.send"]
     assert [e.seq for e in audit.entries(catalog, audit.AuditQuery(after_seq=3), limit=1)] == [4]
+
+
+def test_cli_audit_verify_catches_tampering_and_checks_exports(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from ingest.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "var")
+    cat = Catalog(settings.catalog_url)
+    _fill(cat, 6)
+    env = {**os.environ, "SOHOA_DATA_DIR": str(settings.data_dir)}
+
+    def sohoa(*args):
+        done = subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, env=env, timeout=120)
+        done.out = done.stdout + done.stderr  # messages go to stderr, --json to stdout
+        return done
+
+    ok = sohoa("audit", "verify")
+    assert ok.returncode == 0 and "intact" in ok.out
+    export = tmp_path / "audit.jsonl"
+    assert sohoa("audit", "export", str(export)).returncode == 0
+    assert sohoa("audit", "verify", "--file", str(export)).returncode == 0
+    lines = export.read_text().splitlines()
+    edited = json.loads(lines[2])
+    edited["detail"]["pages"] = 99
+    lines[2] = json.dumps(edited, ensure_ascii=False)
+    (tmp_path / "edited.jsonl").write_text("\n".join(lines) + "\n")
+    bad = sohoa("audit", "verify", "--file", str(tmp_path / "edited.jsonl"))
+    assert bad.returncode == 1 and "entry 3" in bad.out
+
+    with cat.session() as s:  # someone edits the database directly
+        s.execute(update(audit.AuditEntry).where(audit.AuditEntry.seq == 4).values(action="document.view"))
+        s.execute(delete(audit.AuditEntry).where(audit.AuditEntry.seq == 2))
+        s.commit()
+    tampered = sohoa("audit", "verify")
+    assert tampered.returncode == 1 and "TAMPERED" in tampered.out
+    assert "entry 4: edited" in tampered.out and "entry 3: missing" in tampered.out
+    report = json.loads(sohoa("audit", "verify", "--json").stdout)
+    assert not report["intact"] and {p["seq"] for p in report["problems"]} == {3, 4}
+    cat.dispose()

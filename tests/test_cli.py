@@ -20,6 +20,7 @@ from ingest.settings import Settings
 from ingest.watch import FolderWatcher
 from storage.catalog import Document, ScanPage
 from tests import badfiles
+from tests.helpers import staff
 
 SOHOA = [sys.executable, "-m", "api.cli"]
 
@@ -147,7 +148,7 @@ def test_three_doors_produce_the_same_documents(tmp_path, scans):
     assert (drop / "done" / "ho-so.tif").exists()
     # door 3: API
     settings = Settings(data_dir=tmp_path / "api", jobs=2)
-    with TestClient(create_app(settings)) as client:
+    with staff(TestClient(create_app(settings))) as client:
         body = client.post("/api/v1/batches", files=[("files", ("ho-so.tif", scans["tiff"].read_bytes()))]).json()
         deadline = time.monotonic() + 300
         while client.get(f"/api/v1/batches/{body['id']}").json()["state"] != "done":

@@ -12,7 +12,7 @@ from api.app import create_app
 from bench.synthetic import SyntheticPage, generate_document, generate_page, write_scan
 from ingest.separator import render_separator_sheet
 from storage.catalog import Document, Dossier
-from tests.helpers import digitize, wait_for_batch
+from tests.helpers import digitize, wait_for_batch, staff
 
 DOSSIER = "000.00.12.H01-241125-0007"
 
@@ -76,7 +76,7 @@ def test_digitize_out_writes_each_document_and_the_split(tmp_path, feed, monkeyp
 
 
 def test_clerk_corrects_the_split_through_the_api(settings, feed):
-    with TestClient(create_app(settings)) as client:
+    with staff(TestClient(create_app(settings))) as client:
         r = client.post("/api/v1/batches", files=[("files", ("ho-so.pdf", feed.read_bytes(), "application/pdf"))])
         done = wait_for_batch(client, r.json()["id"])
         first, second, third = (d["id"] for d in done["files"][0]["documents"])

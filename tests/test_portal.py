@@ -21,6 +21,7 @@ from ingest.runtime import Runtime
 from ingest.settings import Settings
 from ingest.verification import new_code
 from storage.catalog import Document, OutboxAttempt, OutboxMessage, Result
+from tests.helpers import staff
 
 T0 = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=1)  # messages queued now are due
 
@@ -333,7 +334,7 @@ def test_outbox_api_lists_messages_with_attempts(tmp_path, fake_portal):
     app = create_app(Settings(data_dir=tmp_path / "var"))
     if not any(getattr(r, "path", "") == "/api/v1/outbox" for r in app.routes):
         app.include_router(reuse_public.router)
-    with TestClient(app) as client:
+    with staff(TestClient(app)) as client:
         rt = app.state.rt
         [rid] = make_results(rt)
         fake_portal.fail(1, 503)
@@ -359,7 +360,7 @@ def test_deliver_now_through_the_api_with_the_configured_portal(tmp_path, fake_p
     app = create_app(settings)
     if not any(getattr(r, "path", "") == "/api/v1/outbox" for r in app.routes):
         app.include_router(reuse_public.router)
-    with TestClient(app) as client:
+    with staff(TestClient(app)) as client:
         ids = make_results(app.state.rt, 2)
         r = client.post("/api/v1/outbox/deliver")
         assert r.status_code == 200 and r.json()["sent"] == 2

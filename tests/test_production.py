@@ -22,7 +22,7 @@ from api.app import create_app
 from ingest.runtime import Runtime
 from ingest.settings import Settings
 from storage.catalog import Document, ScanPage
-from tests.helpers import wait_for_batch
+from tests.helpers import wait_for_batch, staff
 from tests.s3server import s3_server  # noqa: F401
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -84,7 +84,7 @@ def small_feed(tmp_path, pages: int):
 def test_batch_through_celery_postgres_and_s3(prod_settings, tmp_path, scans):
     worker = start_worker(prod_settings, tmp_path, "w1")
     try:
-        with TestClient(create_app(prod_settings)) as client:
+        with staff(TestClient(create_app(prod_settings))) as client:
             files = [("files", (p.name, p.read_bytes())) for p in (scans["jpeg"], scans["pdf"])]
             r = client.post("/api/v1/batches", files=files)
             assert r.status_code == 202, r.text
@@ -110,7 +110,7 @@ def test_worker_killed_mid_batch_finishes_with_every_page_exactly_once(prod_sett
     worker = start_worker(prod_settings, tmp_path, "doomed", concurrency=2)
     rt = Runtime(prod_settings)
     try:
-        with TestClient(create_app(prod_settings)) as client:
+        with staff(TestClient(create_app(prod_settings))) as client:
             r = client.post("/api/v1/batches", files=[("files", ("feed.tif", feed.read_bytes()))])
             batch_id = r.json()["id"]
             sha = r.json()["files"][0]["sha256"]
@@ -154,7 +154,7 @@ def test_signing_through_celery_postgres_and_s3(prod_settings, tmp_path, pki, mo
         "tsa_url": pki.tsa_url})
     worker = start_worker(settings, tmp_path, "signer", concurrency=1)
     try:
-        with TestClient(create_app(settings)) as client:
+        with staff(TestClient(create_app(settings))) as client:
             r = client.post("/api/v1/batches", files=[("files", ("qd.pdf", decree30_pdf(), "application/pdf"))])
             doc_id = wait_for_batch(client, r.json()["id"])["files"][0]["document_id"]
             for signer in ("chu-tich", "van-thu"):

@@ -85,8 +85,8 @@ from datetime import timedelta  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 from api.app import create_app  # noqa: E402
-from ingest import results  # noqa: E402
 from storage.catalog import Document  # noqa: E402
+from tests.helpers import staff  # noqa: E402
 
 CITIZEN = "001204012345"
 OTHER = "079305000111"
@@ -108,7 +108,7 @@ def stored_document(rt, doc_type: str = "giay_chung_nhan", fields: dict | None =
 
 @pytest.fixture
 def api(tmp_path):
-    with TestClient(create_app(Settings(data_dir=tmp_path / "var"))) as c:
+    with staff(TestClient(create_app(Settings(data_dir=tmp_path / "var")))) as c:
         yield c
 
 
@@ -139,7 +139,7 @@ def test_reuse_by_reference_and_refusals(api):
     assert expired.status_code == 409 and "expired" in expired.json()["detail"]
     dossier = api.get(f"/api/v1/dossiers/{code}").json()
     assert [x["id"] for x in dossier["attached_results"]] == [good["id"]]
-    assert dossier["attached_results"][0]["attached_by"] == "Lê Văn Cường"
+    assert dossier["attached_results"][0]["attached_by"].startswith("user:")  # the logged-in clerk, not a claim
 
     newer = _result(api)
     assert api.patch(f"/api/v1/results/{good['id']}", json={"status": "replaced"}).status_code == 409  # says by what
@@ -172,20 +172,28 @@ def test_bad_holder_and_unknown_things(api):
 
 
 def test_a_citizen_sees_only_their_own_results(api):
+    from datetime import datetime, timedelta, timezone
+
+    import jwt
+
+    from ingest import identity
+    from tests.helpers import bearer
+
     mine = _result(api, holder=CITIZEN)
     _result(api, holder=OTHER)
-    key = results.secret_key(api.app.state.rt)
-    me = api.get("/api/v1/citizens/me/results", headers={"Authorization": f"Bearer {results.citizen_token(key, CITIZEN)}"})
+    rt = api.app.state.rt
+    me = api.get("/api/v1/citizens/me/results", headers=bearer(rt, ["citizen"], citizen_id=CITIZEN))
     assert me.status_code == 200 and [x["id"] for x in me.json()["items"]] == [mine["id"]]
-    assert api.get("/api/v1/citizens/me/results").status_code == 401
-    forged = results.citizen_token(b"another key", CITIZEN)
+    assert api.get("/api/v1/citizens/me/results", headers={"Authorization": ""}).status_code == 401
+    user = next(u for u in identity.list_users(rt) if u.citizen_id == CITIZEN)
+    claims = {"sub": user.id, "ver": 0, "typ": "access", "exp": datetime.now(timezone.utc) + timedelta(hours=1)}
+    forged = jwt.encode(claims, b"another key", algorithm="HS256")
     assert api.get("/api/v1/citizens/me/results", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
-    token = results.citizen_token(key, CITIZEN)
-    tampered = token.replace(CITIZEN, OTHER)
-    assert api.get("/api/v1/citizens/me/results", headers={"Authorization": f"Bearer {tampered}"}).status_code == 401
-    expired = results.citizen_token(key, CITIZEN, hours=-1)
+    expired = jwt.encode({**claims, "exp": datetime.now(timezone.utc) - timedelta(hours=1)}, identity._jwt_key(rt), algorithm="HS256")
     r = api.get("/api/v1/citizens/me/results", headers={"Authorization": f"Bearer {expired}"})
     assert r.status_code == 401 and "expired" in r.json()["detail"]
+    # a clerk is not a citizen: the door is the citizen's own
+    assert api.get("/api/v1/citizens/me/results").status_code == 403
 
 
 def test_cli_receive_register_reuse_verify_search(tmp_path, monkeypatch):

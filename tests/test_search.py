@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from storage.catalog import Catalog, Document, DocumentPage, Dossier, Result, ScanPage, Tombstone
 from storage.search_index import MAX_QUERY_CHARS, Filters, QueryError, SearchIndex, parse_query, snippet
+from tests.helpers import staff
 
 FILLER = ("ủy ban nhân dân tỉnh quyết định ban hành kế hoạch triển khai công tác năm báo cáo kết quả thực hiện "
           "chương trình về việc đề nghị phê duyệt sở nội vụ văn phòng cơ quan đơn vị cán bộ công chức").split()
@@ -201,7 +202,7 @@ def test_search_route(tmp_path, monkeypatch):
     install(app)
     app.include_router(route.router)
     app.state.rt = rt
-    client = TestClient(app)
+    client = staff(TestClient(app))
     r = client.get("/api/v1/search", params={"q": f"{tag} thu tuc hanh chinh", "type": "huong_dan"})
     assert r.status_code == 200, r.text
     body = r.json()

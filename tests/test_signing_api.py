@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import app as cli
 from ingest.settings import Settings
-from tests.helpers import wait_for_batch
+from tests.helpers import wait_for_batch, staff
 from tests.signing_helpers import PASSPHRASE_ENV, decree30_pdf, flip_byte_in_signed_range, write_keyring
 
 
@@ -27,7 +27,7 @@ def signing_settings(pki, tmp_path, monkeypatch):
 
 @pytest.fixture
 def client(signing_settings):
-    with TestClient(create_app(signing_settings)) as c:
+    with staff(TestClient(create_app(signing_settings))) as c:
         yield c
 
 
@@ -57,7 +57,10 @@ def _wait_job(client, job_id: str, timeout: float = 60) -> dict:
 
 
 def _sign(client, doc_id: str, **body) -> dict:
-    r = client.post(f"/api/v1/documents/{doc_id}/sign", json=body)
+    from tests.helpers import bearer
+
+    holder = bearer(client.app.state.rt, signer_key=body["signer"])  # a person signs with their own key only
+    r = client.post(f"/api/v1/documents/{doc_id}/sign", json=body, headers=holder)
     assert r.status_code == 202, r.text
     assert r.headers["location"] == f"/api/v1/sign-jobs/{r.json()['id']}"
     return _wait_job(client, r.json()["id"])
@@ -159,7 +162,7 @@ def test_validate_upload(client, pki, tmp_path):
 
 
 def test_validate_without_anchors_is_a_clear_error(tmp_path):
-    with TestClient(create_app(Settings(data_dir=tmp_path / "var"))) as c:
+    with staff(TestClient(create_app(Settings(data_dir=tmp_path / "var")))) as c:
         r = c.post("/api/v1/validate", files={"file": ("a.pdf", decree30_pdf(), "application/pdf")})
         assert r.status_code == 409 and "SOHOA_TRUST_ANCHORS" in r.json()["detail"]
         r = c.post("/api/v1/documents/x/sign", json={"signer": "a"})
@@ -216,6 +219,23 @@ def test_health_checks_signing_parts(client, pki):
 def test_health_reports_a_broken_keyring(signing_settings, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[signers.x]\nrole = 'boss'\npkcs12 = 'x.p12'\n")
-    with TestClient(create_app(signing_settings.model_copy(update={"signing_keyring": bad}))) as c:
+    with staff(TestClient(create_app(signing_settings.model_copy(update={"signing_keyring": bad})))) as c:
         r = c.get("/api/v1/health")
         assert r.status_code == 503 and "role must be one of" in r.json()["checks"]["signing_keys"]["error"]
+
+
+def test_a_person_signs_only_with_their_own_key_and_the_van_thu_applies_the_seal(client, decision_pdf):
+    from tests.helpers import bearer
+
+    rt = client.app.state.rt
+    doc_id = _digitized(client, decision_pdf)
+    deputy = bearer(rt, ["signer"], signer_key="chu-tich-ec")
+    r = client.post(f"/api/v1/documents/{doc_id}/sign", json={"signer": "chu-tich"}, headers=deputy)
+    assert r.status_code == 403 and "chu-tich-ec" in r.json()["detail"]
+    keyless = bearer(rt, ["signer"], signer_key=None)
+    assert client.post(f"/api/v1/documents/{doc_id}/sign", json={"signer": "chu-tich"}, headers=keyless).status_code == 403
+    signer_only = bearer(rt, ["signer"], signer_key="van-thu")
+    r = client.post(f"/api/v1/documents/{doc_id}/sign", json={"signer": "van-thu"}, headers=signer_only)
+    assert r.status_code == 403 and "văn thư" in r.json()["detail"]
+    r = client.post(f"/api/v1/documents/{doc_id}/sign", json={"signer": "chu-tich-ec"}, headers=deputy)
+    assert r.status_code == 202

@@ -15,7 +15,7 @@ from PIL import Image
 
 from api.app import create_app
 from ingest.settings import Settings
-from tests.helpers import wait_for_batch
+from tests.helpers import bearer, staff, wait_for_batch
 from tests.signing_helpers import PASSPHRASE_ENV, write_keyring
 from tests.test_portal import TOKEN, FakePortal
 
@@ -49,7 +49,7 @@ def test_certificate_digitized_certified_reused_verified_and_synced(pki, portal,
     holder = pages[0].fields["personal_id"]
     scan = write_scan(pages, tmp_path / "gcn.jpg")
 
-    with TestClient(create_app(settings)) as c:
+    with staff(TestClient(create_app(settings))) as c:
         # 1. the one-stop centre digitizes the paper certificate
         r = c.post("/api/v1/batches", files=[("files", (scan.name, scan.read_bytes(), "image/jpeg"))])
         done = wait_for_batch(c, r.json()["id"])
@@ -72,13 +72,17 @@ def test_certificate_digitized_certified_reused_verified_and_synced(pki, portal,
 
         # 4. a second agency, handling a new dossier of the same citizen, finds it by ID and attaches it
         c.post("/api/v1/agencies", json={"id": "000.00.31.H44", "name": "Sở Kế hoạch và Đầu tư tỉnh Thử Nghiệm"})
-        dossier = c.post("/api/v1/dossiers", json={"agency_id": "000.00.31.H44", "holder_id": holder,
-                                                   "procedure": "Đăng ký hộ kinh doanh", "days": 5}).json()
-        found = c.get("/api/v1/reuse", params={"holder": holder, "type": "giay_chung_nhan"}).json()["items"]
+        second = bearer(c.app.state.rt, ["clerk"], agency="000.00.31.H44")  # a clerk of that agency logs in
+        dossier = c.post("/api/v1/dossiers", headers=second, json={"agency_id": "000.00.31.H44", "holder_id": holder,
+                                                                   "procedure": "Đăng ký hộ kinh doanh", "days": 5}).json()
+        found = c.get("/api/v1/reuse", headers=second, params={"holder": holder, "type": "giay_chung_nhan"}).json()["items"]
         assert [x["id"] for x in found] == [result["id"]] and found[0]["reusable"]
-        r = c.post(f"/api/v1/dossiers/{dossier['code']}/results", json={"result_id": result["id"], "by": "Phạm Thu"})
+        r = c.post(f"/api/v1/dossiers/{dossier['code']}/results", headers=second, json={"result_id": result["id"]})
         assert r.status_code == 201, r.text
-        assert c.get(f"/api/v1/dossiers/{dossier['code']}").json()["attached_results"][0]["id"] == result["id"]
+        attached = c.get(f"/api/v1/dossiers/{dossier['code']}", headers=second).json()["attached_results"]
+        assert attached[0]["id"] == result["id"] and attached[0]["attached_by"] == "user:u-clerk-000-00-31-h44"
+        assert c.get(f"/api/v1/documents/{doc_id}/pdf", headers=second).status_code == 200  # a result: reusable
+        assert c.get(f"/api/v1/dossiers/{dossier['code']}").status_code == 403  # not the first agency's dossier
 
         # 5. anyone scans the QR code printed on the copy and is told it is genuine and current
         copy = c.get(f"/api/v1/documents/{doc_id}/copies").json()["items"][0]
@@ -102,3 +106,12 @@ def test_certificate_digitized_certified_reused_verified_and_synced(pki, portal,
         assert portal.results() == [result["id"]]
         c.post("/api/v1/outbox/deliver")
         assert len(portal.stored) == 1
+
+        # 7. every step left its entry in the audit trail, and the chain is intact
+        from storage import audit
+
+        actions = {e.action for e in audit.iter_entries(c.app.state.rt.catalog)}
+        assert {"batch.upload", "document.digitized", "signature.request", "signature.done", "result.register",
+                "dossier.receive", "citizen.lookup", "result.attach", "verification.code",
+                "verification.upload"} <= actions, actions
+        assert audit.verify(c.app.state.rt.catalog).intact

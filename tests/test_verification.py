@@ -15,6 +15,7 @@ from ingest.settings import Settings
 from ingest.verification import ALPHABET, CodeError, new_code, parse_code
 from storage.catalog import Document, DocumentVersion, Result, Tombstone
 from tests.signing_helpers import decree30_pdf
+from tests.helpers import staff
 
 HOLDER_ID = "001090012345"
 HOLDER = "Trần Văn Cường"
@@ -70,7 +71,7 @@ def _client(settings: Settings):
     app = create_app(settings)
     if not any(getattr(r, "path", "") == "/verify/{code}" for r in app.routes):
         app.include_router(reuse_public.router)
-    return TestClient(app), app
+    return staff(TestClient(app)), app
 
 
 def store_document(rt, pdf: bytes, *, doc_type: str = "giay_chung_nhan", versions: bool = False) -> str:

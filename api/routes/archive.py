@@ -1,7 +1,7 @@
 """Archive doors: fixity runs with progress, dossier packages out and in, deletion after retention.
 
-The rules are in ``storage.archive``/``fixity``/``package``; who may call these (archivist, admin, auditor)
-is the identity issue's — here the role is stated by the caller and checked against the retention rules.
+The rules are in ``storage.archive``/``fixity``/``package``; who may call these is ``api.permissions``' (the
+agency admin deletes, after retention); every deletion, export and import is audited.
 A fixity run over a whole archive takes long, so it runs in the background and is polled.
 """
 
@@ -14,13 +14,15 @@ import time
 import uuid
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from api.problems import Problem
 from api.routes.deps import runtime
+from api.security import principal, record
+from ingest.identity import Principal
 from ingest.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["archive"])
@@ -30,8 +32,6 @@ _lock = threading.Lock()
 
 
 class DeleteBody(BaseModel):
-    by: str = Field(..., min_length=1, max_length=128)
-    role: str = Field(..., description="archivist or admin")
     reason: str = Field(..., min_length=1, max_length=2000)
 
 
@@ -72,7 +72,7 @@ def _fixity(rt: Runtime, run: dict, quarantine: bool) -> None:
 
 
 @router.get("/dossiers/{code}/export", summary="The dossier as a self-describing package (zip)")
-def export(code: str, rt: Runtime = Depends(runtime)):
+def export(code: str, request: Request, rt: Runtime = Depends(runtime)):
     from storage.package import PackageError, export_dossier
 
     tmp = Path(tempfile.mkdtemp(prefix="export-", dir=_ensure(rt.settings.work_dir / "tmp")))
@@ -82,12 +82,13 @@ def export(code: str, rt: Runtime = Depends(runtime)):
         shutil.rmtree(tmp, ignore_errors=True)
         raise Problem(404 if isinstance(exc, LookupError) or "no dossier" in str(exc) else 422,
                       "Cannot export", str(exc)) from None
+    record(request, "dossier.export", f"dossier:{code}")
     return FileResponse(path, media_type="application/zip", filename=path.name,
                         background=BackgroundTask(shutil.rmtree, tmp, True))
 
 
 @router.post("/import", summary="Read a package back: every checksum is verified before anything is written")
-def import_(package: UploadFile = File(...), rt: Runtime = Depends(runtime)):
+def import_(request: Request, package: UploadFile = File(...), rt: Runtime = Depends(runtime)):
     from storage.package import PackageError, import_package
 
     tmp = Path(tempfile.mkdtemp(prefix="import-", dir=_ensure(rt.settings.work_dir / "tmp")))
@@ -103,23 +104,26 @@ def import_(package: UploadFile = File(...), rt: Runtime = Depends(runtime)):
             report = import_package(rt.catalog, rt.store, path)
         except PackageError as exc:
             raise Problem(422, "Package refused", str(exc)) from None
+        record(request, "package.import", None, **{k: v for k, v in report.__dict__.items() if isinstance(v, (str, int))})
         return report.__dict__
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 @router.delete("/documents/{document_id}", summary="Delete a document after its retention period, leaving a tombstone")
-def delete(document_id: str, body: DeleteBody, rt: Runtime = Depends(runtime)):
+def delete(document_id: str, body: DeleteBody, request: Request, who: Principal = Depends(principal),
+           rt: Runtime = Depends(runtime)):
     from storage.archive import ArchiveRefused, configure_from_file, delete_document
 
     if rt.settings.retention_table:
         configure_from_file(rt.settings.retention_table)
     try:
         with rt.catalog.session() as session:
-            tomb = delete_document(session, rt.store, document_id, body.by, body.role, body.reason)
+            tomb = delete_document(session, rt.store, document_id, who.actor, "agency_admin", body.reason)
     except ArchiveRefused as exc:
         status = 404 if "no document" in str(exc) else 403 if "role" in str(exc) else 409
         raise Problem(status, "Deletion refused", str(exc)) from None
+    record(request, "document.delete", f"document:{document_id}", reason=body.reason, tombstone=tomb.id)
     return {"document_id": document_id, "tombstone": tomb.id, "objects_removed": len(tomb.sha256s),
             "at": tomb.at.isoformat()}
 

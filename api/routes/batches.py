@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 
 from api.problems import Problem
 from api.routes.deps import runtime
+from api.security import principal
+from ingest.identity import Principal
 from ingest.intake import Incoming, intake
 from ingest.runtime import Runtime
 from ingest.status import batch_status
@@ -25,6 +27,7 @@ def create_batch(
     files: list[UploadFile] = File(..., description="JPEG, PNG, TIFF or PDF scans; one file may hold a whole feed of documents"),
     collate: str = Form("none", description="'duplex': each file is a simplex feeder's fronts, then backs in reverse order"),
     rt: Runtime = Depends(runtime),
+    who: Principal = Depends(principal),
 ):
     limit = rt.settings.max_upload_bytes
     tmp = Path(tempfile.mkdtemp(prefix="upload-", dir=_ensure(rt.settings.work_dir / "tmp")))
@@ -40,7 +43,7 @@ def create_batch(
                         raise Problem(413, "Content Too Large", f"{upload.filename!r} is larger than {limit:,} bytes")
                     out.write(chunk)
             incoming.append(Incoming(path, upload.filename or f"file-{i + 1}"))
-        batch = intake(rt, incoming, source="api", collate=collate)
+        batch = intake(rt, incoming, source="api", collate=collate, agency_id=who.agency_id, actor=who.actor)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if batch.state == "queued":

@@ -7,6 +7,9 @@ from fastapi.responses import PlainTextResponse, Response
 
 from api.problems import Problem
 from api.routes.deps import runtime, stream_object
+from api.security import principal
+from ingest import access
+from ingest.identity import Principal
 from ingest.runtime import Runtime
 from ingest.status import document_detail, document_pages, document_summary
 from storage.catalog import Document
@@ -18,12 +21,13 @@ router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 @router.get("", summary="List documents, newest first; q searches their text ignoring case and diacritics")
 def list_documents(
     rt: Runtime = Depends(runtime),
+    who: Principal = Depends(principal),
     q: str | None = Query(None, max_length=500),
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
 ):
     with rt.catalog.session() as session:
-        docs, total = find_documents(session, q, limit=limit, offset=offset)
+        docs, total = find_documents(session, q, limit=limit, offset=offset, where=access.visible_documents(who))
         return {"total": total, "items": [document_summary(d) for d in docs]}
 
 

@@ -1,8 +1,8 @@
 """Reuse: agencies, dossiers received at the desk, results registered to their holder and reused by reference.
 
 The doors only; the rules (gap-free codes, who may reuse what, why a result is refused) live in
-``ingest.receipt`` and ``ingest.results``. Role checks for agencies belong to the identity issue; a citizen
-is already named by a signed token, so they see their own results and nobody else's.
+``ingest.receipt`` and ``ingest.results``; who may call each door is ``api.permissions``'. A citizen is named by
+their own login, so they see their own results and nobody else's; every look at a holder's record is audited.
 """
 
 from __future__ import annotations
@@ -10,13 +10,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.problems import Problem
 from api.routes.deps import runtime
-from ingest import receipt, results
+from api.security import principal, record
+from ingest import access, receipt, results
+from ingest.dossier import agency_id_error
+from ingest.identity import Principal
 from ingest.runtime import Runtime
 from storage.catalog import Agency, Dossier
 
@@ -59,12 +62,13 @@ class ResultStatusBody(BaseModel):
 
 class AttachBody(BaseModel):
     result_id: str
-    by: str | None = Field(None, max_length=128, description="the clerk attaching it")
+    by: str | None = Field(None, max_length=128, description="ignored: the logged-in clerk is recorded")
 
 
 @router.post("/agencies", status_code=201, summary="Add or rename an agency (Decision 20/2020 identifier)")
-def put_agency(body: AgencyBody, rt: Runtime = Depends(runtime)):
+def put_agency(body: AgencyBody, request: Request, rt: Runtime = Depends(runtime)):
     row = _call(receipt.add_agency, rt, body.id, body.name, body.parent_id)
+    record(request, "agency.put", f"agency:{row.id}", name=row.name, parent_id=row.parent_id)
     return {"id": row.id, "name": row.name, "parent_id": row.parent_id}
 
 
@@ -76,9 +80,17 @@ def list_agencies(rt: Runtime = Depends(runtime)):
 
 
 @router.post("/dossiers", status_code=201, summary="Receive a dossier: numbered <agency id>-YYMMDD-NNNN without gaps")
-def receive_dossier(body: DossierBody, rt: Runtime = Depends(runtime)):
+def receive_dossier(body: DossierBody, request: Request, who: Principal = Depends(principal),
+                    rt: Runtime = Depends(runtime)):
+    if problem := agency_id_error(body.agency_id.strip()):
+        raise Problem(422, "Invalid agency", problem)
+    with rt.catalog.session() as session:
+        if not access.within(session, who, body.agency_id.strip()):
+            raise Problem(403, "Forbidden", f"you receive dossiers for {who.agency_id} and the agencies under it, "
+                          f"not for {body.agency_id}")
     row = _call(receipt.receive, rt, body.agency_id, procedure=body.procedure, holder_id=body.holder_id,
                 holder_name=body.holder_name, due=body.due, days=body.days)
+    record(request, "dossier.receive", f"dossier:{row.code}", procedure=row.procedure, holder_id=row.holder_id)
     return JSONResponse(_dossier(row), status_code=201, headers={"Location": f"/api/v1/dossiers/{row.code}"})
 
 
@@ -92,45 +104,54 @@ def get_dossier(code: str, rt: Runtime = Depends(runtime)):
 
 
 @router.patch("/dossiers/{code}", summary="Move a dossier on (processing, settled, returned, cancelled)")
-def patch_dossier(code: str, body: StatusBody, rt: Runtime = Depends(runtime)):
-    return _dossier(_call(receipt.set_status, rt, code, body.status))
+def patch_dossier(code: str, body: StatusBody, request: Request, rt: Runtime = Depends(runtime)):
+    row = _dossier(_call(receipt.set_status, rt, code, body.status))
+    record(request, "dossier.status", f"dossier:{code}", status=body.status)
+    return row
 
 
 @router.post("/dossiers/{code}/results", status_code=201, summary="Attach a prior result to the dossier by reference")
-def attach_result(code: str, body: AttachBody, rt: Runtime = Depends(runtime)):
-    use = _call(results.attach, rt, code, body.result_id, by=body.by)
+def attach_result(code: str, body: AttachBody, request: Request, who: Principal = Depends(principal),
+                  rt: Runtime = Depends(runtime)):
+    use = _call(results.attach, rt, code, body.result_id, by=who.actor)
+    record(request, "result.attach", f"result:{body.result_id}", dossier=code)
     return {"dossier": code, "result_id": use.result_id, "attached_at": use.at.isoformat(), "by": use.by}
 
 
 @router.post("/results", status_code=201, summary="Register a stored document as a result of its holder")
-def register_result(body: ResultBody, rt: Runtime = Depends(runtime)):
+def register_result(body: ResultBody, request: Request, who: Principal = Depends(principal),
+                    rt: Runtime = Depends(runtime)):
+    with rt.catalog.session() as session:
+        why = access.document_refusal(session, who, body.document_id, writing=True)
+    if why:
+        raise Problem(403, "Forbidden", why)
     row = _call(results.register, rt, body.document_id, holder_id=body.holder_id, issued=body.issued,
                 expires=body.expires, copy_id=body.copy_id, disclosed=body.disclosed)
+    record(request, "result.register", f"result:{row.id}", document_id=row.document_id, holder_id=row.holder_id)
     return results.describe(row)
 
 
 @router.patch("/results/{result_id}", summary="Revoke a result or mark it replaced (the old one is kept)")
-def patch_result(result_id: str, body: ResultStatusBody, rt: Runtime = Depends(runtime)):
-    return results.describe(_call(results.set_status, rt, result_id, body.status, reason=body.reason,
-                                  replaced_by=body.replaced_by))
+def patch_result(result_id: str, body: ResultStatusBody, request: Request, rt: Runtime = Depends(runtime)):
+    row = results.describe(_call(results.set_status, rt, result_id, body.status, reason=body.reason,
+                                 replaced_by=body.replaced_by))
+    record(request, "result.status", f"result:{result_id}", status=body.status, reason=body.reason)
+    return row
 
 
 @router.get("/reuse", summary="An agency looks up a holder's prior results instead of asking for paper")
-def reuse(holder: str = Query(..., max_length=20), type: str | None = Query(None, max_length=32),
+def reuse(request: Request, holder: str = Query(..., max_length=20), type: str | None = Query(None, max_length=32),
           rt: Runtime = Depends(runtime)):
-    return {"holder": holder, "items": _call(results.lookup, rt, holder, type)}
+    items = _call(results.lookup, rt, holder, type)
+    record(request, "citizen.lookup", f"holder:{holder.strip()}", type=type, found=len(items))
+    return {"holder": holder, "items": items}
 
 
-@router.get("/citizens/me/results", summary="A citizen's own results (Authorization: Bearer <citizen token>)")
-def my_results(authorization: str | None = Header(None), rt: Runtime = Depends(runtime)):
-    token = (authorization or "").removeprefix("Bearer ").strip()
-    if not token:
-        raise Problem(401, "Unauthorized", "sign in: send Authorization: Bearer <citizen token>")
-    try:
-        holder = results.citizen_of(results.secret_key(rt), token)
-    except results.ReuseRefused as exc:
-        raise Problem(401, "Unauthorized", str(exc)) from None
-    return {"holder": holder, "items": results.lookup(rt, holder)}
+@router.get("/citizens/me/results", summary="A citizen's own results (log in as the citizen)")
+def my_results(request: Request, who: Principal = Depends(principal), rt: Runtime = Depends(runtime)):
+    items = results.lookup(rt, who.citizen_id)
+    record(request, "citizen.results", f"holder:{who.citizen_id}", found=len(items))
+    return {"holder": who.citizen_id, "items": items}
 
 
 def _call(fn, *args, **kwargs):

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from api.problems import Problem, problem
 from api.routes.deps import runtime
+from api.security import actor, record
 from ingest import portal, verification
 from ingest.runtime import Runtime
 
@@ -40,6 +41,7 @@ def verify_code(code: str, request: Request, rt: Runtime = Depends(runtime)):
         return _error(html, 422, "Not a verification code", str(exc), request, reason=exc.reason)
     except LookupError:
         return _error(html, 404, "Not Found", "no result or certified copy has this verification code", request)
+    record(request, "verification.code", f"code:{code.strip().upper()[:40]}", genuine=info.get("genuine"))
     if html:
         return HTMLResponse(verification.verify_html(info), headers=PUBLIC_HEADERS)
     return JSONResponse(info, headers=PUBLIC_HEADERS)
@@ -62,41 +64,47 @@ def _error(html: bool, status: int, title: str, detail: str, request: Request, *
 
 
 @router.post("/api/v1/verify", summary="Is this file in the archive (by SHA-256), as what, and are its signatures valid")
-def verify_upload(file: UploadFile = File(..., description="the file someone was handed (PDF, or an original scan)"),
+def verify_upload(request: Request,
+                  file: UploadFile = File(..., description="the file someone was handed (PDF, or an original scan)"),
                   rt: Runtime = Depends(runtime)):
     data = file.file.read(MAX_VERIFY_BYTES + 1)
     if len(data) > MAX_VERIFY_BYTES:
         raise Problem(413, "Content Too Large", f"a file to verify may be at most {MAX_VERIFY_BYTES:,} bytes")
     if not data:
         raise Problem(422, "Empty file", "the uploaded file is empty")
-    return verification.verify_upload(rt, data)
+    answer = verification.verify_upload(rt, data)
+    record(request, "verification.upload", None, sha256=answer["sha256"], in_archive=answer["in_archive"],
+           verdict=answer["signature_verdict"])
+    return answer
 
 
 class ShareBody(BaseModel):
     hours: float = Field(72, gt=0, description=f"how long the link works; at most {verification.MAX_SHARE_HOURS} (30 days)")
-    by: str | None = Field(None, max_length=128, description="who made the link (the holder)")
+    by: str | None = Field(None, max_length=128, description="ignored: the logged-in caller is recorded")
     result_id: str | None = Field(None, max_length=32, description="the result the link shares, if any")
 
 
 @router.post("/api/v1/documents/{document_id}/share", status_code=201, summary="A time-limited link to one document")
-def create_share(document_id: str, body: ShareBody, rt: Runtime = Depends(runtime)):
+def create_share(document_id: str, body: ShareBody, request: Request, rt: Runtime = Depends(runtime)):
     try:
-        link = verification.create_share(rt, document_id, body.hours, body.by, result_id=body.result_id)
+        link = verification.create_share(rt, document_id, body.hours, actor(request), result_id=body.result_id)
     except LookupError as exc:
         raise Problem(404, "Not Found", str(exc)) from None
     except ValueError as exc:
         raise Problem(422, "Invalid request", str(exc)) from None
+    record(request, "share.create", f"document:{document_id}", hours=min(body.hours, verification.MAX_SHARE_HOURS))
     capped = body.hours > verification.MAX_SHARE_HOURS
     return JSONResponse(_share(link) | ({"capped_to_hours": verification.MAX_SHARE_HOURS} if capped else {}),
                         status_code=201, headers={"Location": f"/share/{link.token}"})
 
 
 @router.delete("/api/v1/shares/{token}", status_code=204, summary="Revoke a share link")
-def revoke_share(token: str, rt: Runtime = Depends(runtime)):
+def revoke_share(token: str, request: Request, rt: Runtime = Depends(runtime)):
     try:
         verification.revoke_share(rt, token)
     except LookupError as exc:
         raise Problem(404, "Not Found", str(exc)) from None
+    record(request, "share.revoke", f"share:{token[:12]}")
     return Response(status_code=204)
 
 
@@ -106,6 +114,7 @@ def open_share(token: str, request: Request, rt: Runtime = Depends(runtime)):
         shared = verification.open_share(rt, token)
     except verification.ShareError as exc:
         return _error(_wants_html(request), exc.status, exc.title, exc.detail, request)
+    record(request, "share.open", f"share:{token[:12]}")
     safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in shared.filename) or "document.pdf"
     return Response(shared.pdf, media_type="application/pdf",
                     headers=PUBLIC_HEADERS | {"Content-Disposition": f'inline; filename="{safe}"'})

@@ -1,7 +1,8 @@
 """Signatures: ask for a personal or agency signature, a certified copy, and validate any signed PDF.
 
 Signing is queued (202 with a job to poll): a token may be slow or busy, and the API must not wait on it.
-Role checks belong to the identity layer; the order (personal, then agency) is enforced below, in ingest.
+Who may hold which key is checked here: a person signs only with the key their account names (``signer_key``), the
+agency key is the văn thư's; the order (personal, then agency) is enforced below, in ingest.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pydantic import BaseModel, Field
 
 from api.problems import Problem
 from api.routes.deps import runtime, stream_object
-from ingest import signatures
+from api.security import principal
+from ingest import identity, signatures
 from ingest.runtime import Runtime
 from signing.report import report_pdf
 from signing.trust import TrustError
@@ -50,6 +52,7 @@ class CopyBody(BaseModel):
 
 @router.post("/documents/{document_id}/sign", status_code=202, summary="Queue a signature (personal first, then the agency)")
 def sign_document(document_id: str, body: SignBody, request: Request, rt: Runtime = Depends(runtime)):
+    _may_use_key(request, rt, body.signer)
     box = signatures.Box(body.box.page, body.box.rect) if body.box else None
     job = _queue(request, rt, body.pin, document_id, action="sign", signer_id=body.signer, role=body.role,
                  level=body.level, appearance=body.appearance, box=box, reason=body.reason)
@@ -58,6 +61,7 @@ def sign_document(document_id: str, body: SignBody, request: Request, rt: Runtim
 
 @router.post("/documents/{document_id}/certified-copy", status_code=202, summary="Queue a certified electronic copy (SAO Y)")
 def certified_copy(document_id: str, body: CopyBody, request: Request, rt: Runtime = Depends(runtime)):
+    _may_use_key(request, rt, body.signer)
     job = _queue(request, rt, body.pin, document_id, action="certified_copy", signer_id=body.signer, role="agency",
                  level=body.level, appearance="text", form=body.form)
     return _accepted(job)
@@ -140,9 +144,25 @@ def validate_upload(file: UploadFile = File(..., description="a signed PDF"),
     return _report(report, format, file.filename or "document.pdf")
 
 
+def _may_use_key(request: Request, rt: Runtime, signer_id: str) -> None:
+    who = principal(request)
+    try:
+        spec = signatures.signer_spec(rt, signer_id)
+    except LookupError as exc:
+        raise Problem(404, "Not Found", str(exc)) from None
+    except signatures.SignatureRefused as exc:
+        raise Problem(409, "Signature refused", str(exc)) from None
+    if spec.role == "agency":
+        if not who.has(identity.VAN_THU):
+            raise Problem(403, "Forbidden", "the agency's signature and seal are applied by the văn thư")
+    elif not who.has(identity.SIGNER) or who.signer_key != signer_id:
+        raise Problem(403, "Forbidden", f"a personal signature is made only by its holder: your account signs with "
+                      f"{who.signer_key or 'no key (an agency admin sets signer_key)'}, not {signer_id}")
+
+
 def _queue(request: Request, rt: Runtime, pin: str | None, document_id: str, **kwargs) -> SignJob:
     try:
-        job = signatures.request(rt, document_id, **kwargs)
+        job = signatures.request(rt, document_id, by=principal(request).actor, **kwargs)
     except LookupError as exc:
         raise Problem(404, "Not Found", str(exc)) from None
     except signatures.SignatureRefused as exc:

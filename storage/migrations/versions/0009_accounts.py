@@ -1,4 +1,5 @@
-"""accounts: users with roles in an agency (or a citizen by personal ID), machine API keys, login failures
+"""accounts: users with roles in an agency (or a citizen by personal ID), machine API keys, login failures;
+the agency that owns each batch and document
 
 Revision ID: 0009
 Revises: 0008
@@ -15,6 +16,10 @@ TZ = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    for table in ("batches", "documents"):
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("agency_id", sa.String(length=35), nullable=True))
+            batch.create_index(f"ix_{table}_agency_id", ["agency_id"])
     op.create_table(
         "users",
         sa.Column("id", sa.String(length=32), primary_key=True),
@@ -56,3 +61,7 @@ def downgrade() -> None:
     op.drop_table("login_failures")
     op.drop_table("api_keys")
     op.drop_table("users")
+    for table in ("documents", "batches"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_index(f"ix_{table}_agency_id")
+            batch.drop_column("agency_id")

@@ -1,0 +1,96 @@
+"""Who may call what: the role × endpoint matrix, written down once, as data.
+
+``api.security.authorize`` enforces it for every route; an endpoint missing here is refused to everybody
+(and a test fails), so a new route cannot ship open by accident. Beyond the role, the same dependency checks
+ownership through the path: a ``document_id``, ``batch_id``, dossier ``code``, ``copy_id`` or ``job_id`` of
+another agency is refused, and a citizen reaches only documents that are their own results.
+
+Roles (``ingest.identity``): clerk (scanning, review, dossiers), signer (personal signature), van_thu (agency
+signature, sending and receiving), agency_admin (users, keys, archive), citizen, auditor (the audit trail).
+"""
+
+from __future__ import annotations
+
+PUBLIC = "public"  # no login: verification pages, share links, login itself, instance-to-instance doors
+SIGNED = "signed"  # no login, but the body must be signed by an agency in the address book (checked by the route)
+ANY = "any"  # any logged-in principal
+
+CLERK, SIGNER, VAN_THU, ADMIN, CITIZEN, AUDITOR = "clerk", "signer", "van_thu", "agency_admin", "citizen", "auditor"
+STAFF = frozenset({CLERK, SIGNER, VAN_THU, ADMIN})  # people who work with the agency's documents
+
+
+def roles(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+MATRIX: dict[str, str | frozenset[str]] = {
+    "GET /": PUBLIC,  # redirects to /docs
+    "GET /api/v1/health": PUBLIC,
+    # logging in and accounts
+    "POST /api/v1/auth/token": PUBLIC,
+    "GET /api/v1/auth/me": ANY,
+    "POST /api/v1/users": roles(ADMIN),
+    "GET /api/v1/users": roles(ADMIN),
+    "PATCH /api/v1/users/{user_id}": roles(ADMIN),
+    "POST /api/v1/api-keys": roles(ADMIN),
+    "GET /api/v1/api-keys": roles(ADMIN),
+    "DELETE /api/v1/api-keys/{key_id}": roles(ADMIN),
+    # digitizing
+    "POST /api/v1/batches": roles(CLERK, ADMIN),
+    "GET /api/v1/batches/{batch_id}": roles(CLERK, ADMIN),
+    "GET /api/v1/documents": STAFF,
+    "GET /api/v1/documents/{document_id}": STAFF,
+    "GET /api/v1/documents/{document_id}/text": STAFF,
+    "GET /api/v1/documents/{document_id}/pdf": STAFF | {CITIZEN},
+    "GET /api/v1/documents/{document_id}/original": STAFF,
+    "GET /api/v1/documents/{document_id}/pages/{number}/image": STAFF,
+    "GET /api/v1/documents/{document_id}/pages/{number}/words": STAFF,
+    "GET /api/v1/review": roles(CLERK, ADMIN),
+    "PATCH /api/v1/documents/{document_id}": roles(CLERK, ADMIN),
+    "GET /api/v1/documents/{document_id}/history": STAFF | {AUDITOR},
+    "GET /api/v1/search": STAFF,
+    # signatures
+    "POST /api/v1/documents/{document_id}/sign": roles(SIGNER, VAN_THU),
+    "POST /api/v1/documents/{document_id}/certified-copy": roles(VAN_THU),
+    "GET /api/v1/sign-jobs/{job_id}": roles(SIGNER, VAN_THU, ADMIN),
+    "GET /api/v1/documents/{document_id}/versions": STAFF,
+    "GET /api/v1/documents/{document_id}/versions/{number}/pdf": STAFF,
+    "GET /api/v1/documents/{document_id}/copies": STAFF,
+    "GET /api/v1/copies/{copy_id}/pdf": STAFF,
+    "GET /api/v1/documents/{document_id}/validation": STAFF,
+    "POST /api/v1/validate": STAFF,
+    # reuse
+    "POST /api/v1/agencies": roles(ADMIN),
+    "GET /api/v1/agencies": STAFF | {AUDITOR},
+    "POST /api/v1/dossiers": roles(CLERK, ADMIN),
+    "GET /api/v1/dossiers/{code}": STAFF,
+    "PATCH /api/v1/dossiers/{code}": roles(CLERK, ADMIN),
+    "POST /api/v1/dossiers/{code}/results": roles(CLERK, ADMIN),
+    "POST /api/v1/results": roles(CLERK, VAN_THU, ADMIN),
+    "PATCH /api/v1/results/{result_id}": roles(VAN_THU, ADMIN),
+    "GET /api/v1/reuse": STAFF,
+    "GET /api/v1/citizens/me/results": roles(CITIZEN),
+    "POST /api/v1/documents/{document_id}/share": roles(CLERK, VAN_THU, ADMIN, CITIZEN),
+    "DELETE /api/v1/shares/{token}": roles(CLERK, VAN_THU, ADMIN, CITIZEN),
+    "GET /verify/{code}": PUBLIC,
+    "GET /verify/{code}/qr.png": PUBLIC,
+    "POST /api/v1/verify": PUBLIC,
+    "GET /share/{token}": PUBLIC,
+    "GET /api/v1/outbox": roles(VAN_THU, ADMIN),
+    "POST /api/v1/outbox/deliver": roles(VAN_THU, ADMIN),
+    "POST /api/v1/outbox/{message_id}/retry": roles(VAN_THU, ADMIN),
+    # archive
+    "POST /api/v1/fixity": roles(ADMIN),
+    "GET /api/v1/fixity/{run_id}": roles(ADMIN, AUDITOR),
+    "GET /api/v1/dossiers/{code}/export": roles(CLERK, ADMIN),
+    "POST /api/v1/import": roles(ADMIN),
+    "DELETE /api/v1/documents/{document_id}": roles(ADMIN),
+    # audit
+    "GET /api/v1/audit": roles(AUDITOR),
+    "GET /api/v1/audit/verify": roles(AUDITOR),
+    "GET /api/v1/audit/export": roles(AUDITOR),
+}
+
+
+def rule(method: str, path: str) -> str | frozenset[str] | None:
+    return MATRIX.get(f"{method.upper()} {path}")
