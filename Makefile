@@ -8,6 +8,7 @@ APT_PACKAGES := python3-venv python3-dev tesseract-ocr tesseract-ocr-vie tessera
 	softhsm2 ghostscript unpaper pngquant fonts-liberation2 fonts-dejavu-core fonts-freefont-ttf
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO ?= var/demo-scans
+DEMO_AGENCY ?= 000.00.12.H01
 
 .PHONY: setup system venv services run test bench bench-ocr bench-understanding bench-signing bench-search bench-fixity lint clean
 
@@ -37,13 +38,14 @@ run: setup
 		$(PY) -m bench.synthetic $(DEMO) --count 6 --tier mixed; \
 	fi
 	$(SOHOA) digitize $(or $(SCANS),$(DEMO)) --out var/demo-pdfs || true
+	@$(SOHOA) user bootstrap demo --agency $(DEMO_AGENCY) --role clerk --role signer --role van_thu --role agency_admin
 	@echo ""
 	@echo "Digitized. Searchable PDFs are in var/demo-pdfs; the store and catalog are in var/."
-	@echo "Next, with the API running on http://127.0.0.1:8000 :"
-	@echo "  open http://127.0.0.1:8000/docs                       the API, try it in the browser"
-	@echo "  curl -s http://127.0.0.1:8000/api/v1/documents        documents digitized so far"
-	@echo "  curl -s 'http://127.0.0.1:8000/api/v1/documents?q=quyet dinh'   search without diacritics"
-	@echo "  curl -F files=@scan.jpg http://127.0.0.1:8000/api/v1/batches      upload more scans"
+	@echo "Next, with the API running on http://127.0.0.1:8000 (log in as 'demo' with the password above):"
+	@echo "  open http://127.0.0.1:8000/docs                       the API: 'Authorize', then try it in the browser"
+	@echo '  T=$$($(SOHOA) user token demo)                  an access token for curl'
+	@echo '  curl -s -H "Authorization: Bearer $$T" "http://127.0.0.1:8000/api/v1/search?q=quyet+dinh"   search without diacritics'
+	@echo '  curl -s -H "Authorization: Bearer $$T" -F files=@scan.jpg http://127.0.0.1:8000/api/v1/batches   upload more scans'
 	@echo "  $(SOHOA) watch DROP_FOLDER                            digitize a scanner's drop folder"
 	@echo ""
 	$(SOHOA) serve

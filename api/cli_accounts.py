@@ -76,6 +76,28 @@ def user_add(username: str = typer.Argument(...),
     console.print(f"user {user.username} ({', '.join(user.roles)}) id {user.id}", highlight=False)
 
 
+@user_app.command("bootstrap")
+def user_bootstrap(username: str = typer.Argument("admin"),
+                   agency: str = typer.Option(..., "--agency", help="the agency's Decision 20/2020 id"),
+                   role: list[str] = typer.Option(["agency_admin"], "--role")) -> None:
+    """The first account of a new installation, with a random password printed once; nothing when users exist."""
+    import secrets
+
+    rt = Runtime(get_settings())
+    try:
+        if identity.list_users(rt):
+            console.print("accounts exist already: nothing done")
+            return
+        password = secrets.token_urlsafe(12)
+        identity.create_user(rt, username, password, role, agency_id=agency, actor=_operator())
+    except identity.IdentityError as exc:
+        _fail(str(exc))
+    finally:
+        rt.close()
+    console.print(f"first account: {username} ({', '.join(sorted(set(role)))}), password (shown once):", highlight=False)
+    print(password)
+
+
 @user_app.command("list")
 def user_list(agency: str | None = typer.Option(None, "--agency")) -> None:
     """Users, with their roles and agency."""
@@ -94,6 +116,21 @@ def _user_id(rt: Runtime, username: str) -> str:
         if u.username == username.strip().lower() or u.id == username:
             return u.id
     _fail(f"no user {username}")
+
+
+@user_app.command("token")
+def user_token(username: str) -> None:
+    """Print an access token for a user (the operator's shortcut for scripts and curl; audited)."""
+    rt = Runtime(get_settings())
+    try:
+        user = identity.get_user(rt, _user_id(rt, username))
+        if not user.active:
+            _fail(f"{username} is disabled")
+        token, _ = identity.issue_token(rt, identity._principal(user))
+        audit.record(rt.catalog, "token.issue", actor=_operator(), agency_id=user.agency_id, subject=f"user:{user.id}")
+    finally:
+        rt.close()
+    print(token)
 
 
 @user_app.command("passwd")
