@@ -22,7 +22,7 @@ hanh_chinh``, one per word position): a phrase of two words is one bigram term, 
 bigrams (``phrase_bigram_offsets``) — the same documents as the word phrase, but common words (``hành`` is in
 almost every document) are no longer intersected and position-checked, which the facet counts used to pay a
 second time (bench: phrase p95 with facets 69 → 31 ms at 100 000 documents, ~+17 % index size). The index
-directory records its ``SCHEMA_VERSION``: an index of another version is emptied and rebuilt from
+directory records its ``SCHEMA_VERSION``: an index of another version (or schema) is emptied and rebuilt from
 the catalogue on open.
 
 Query syntax, all of it literal: words (all must match, in the text or the metadata), ``"a phrase"``
@@ -267,7 +267,12 @@ class SearchIndex:
         if meta.get("schema") != SCHEMA_VERSION and tantivy.Index.exists(str(self.path)):
             log.info("search index %s has schema %s, rebuilding for %s", self.path, meta.get("schema"), SCHEMA_VERSION)
             self._remove()
-        self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        try:
+            self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        except ValueError as e:  # an index of another schema under a current marker (e.g. a copied directory)
+            log.warning("search index %s does not match schema %s (%s), rebuilding", self.path, SCHEMA_VERSION, e)
+            self._remove()
+            self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         self.index.register_tokenizer(BIGRAM_TOKENIZER, tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
         self._recent.update({i: datetime.fromisoformat(c) for i, c in (self._read_cursor().get("recent") or {}).items()})
 

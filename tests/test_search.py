@@ -332,10 +332,11 @@ def _old_schema_index(path, catalog) -> None:
                                                   "recent": {}}))
 
 
-@pytest.mark.parametrize("marker", [1, None])
+@pytest.mark.parametrize("marker", [1, None, "current"])
 def test_an_index_of_another_schema_is_rebuilt_not_half_searched(tmp_path, marker):
     """After an upgrade, a node finds its old index: it empties it and indexes the catalogue again, so phrases
-    (searched in fields the old index lacks) still find their documents. Also when the marker is missing."""
+    (searched in fields the old index lacks) still find their documents. Also when the marker is missing, or
+    claims the current version over an index of another schema (a copied directory)."""
     import json
 
     from storage.search_index import SCHEMA_VERSION
