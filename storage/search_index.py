@@ -177,8 +177,10 @@ def _bigrams(folded: str) -> str:
     same documents — but a bigram is far rarer than either of its words, so little is intersected or position-checked.
     """
     raw = _SIMPLE.analyze(folded)
-    low = raw if folded.isascii() and folded.islower() else _SIMPLE_LOWER.analyze(folded)  # ASCII lower: as is
-    words = [w if len(r) < MAX_TOKEN_BYTES // 4 or len(r.encode()) < MAX_TOKEN_BYTES else "" for r, w in zip(raw, low)]
+    words = raw if folded.isascii() and folded.islower() else _SIMPLE_LOWER.analyze(folded)  # ASCII lower: as is
+    if max(map(len, raw), default=0) < MAX_TOKEN_BYTES // 4:  # no word can reach MAX_TOKEN_BYTES
+        return " ".join(map("_".join, itertools.pairwise(words)))
+    words = [w if len(r.encode()) < MAX_TOKEN_BYTES else "" for r, w in zip(raw, words)]
     return " ".join(f"{a}_{b}" if a and b else _GAP for a, b in itertools.pairwise(words))
 
 
@@ -192,8 +194,8 @@ def phrase_bigram_offsets(n: int) -> list[int]:
 def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("id", stored=True, tokenizer_name="raw")
-    for name in ("text_f", "text_x", "meta_f", "meta_x"):  # folded / exact, page text / metadata
-        sb.add_text_field(name, stored=False, tokenizer_name="default", index_option="position")
+    for name in ("text_f", "text_x", "meta_f", "meta_x"):  # folded / exact, page text / metadata: words, no positions
+        sb.add_text_field(name, stored=False, tokenizer_name="default", index_option="freq")
     for name in ("text_b", "meta_b"):  # bigrams of text_f / meta_f, for phrases (``_bigrams``)
         sb.add_text_field(name, stored=False, tokenizer_name=BIGRAM_TOKENIZER, index_option="position")
     sb.add_text_field("body", stored=True, index_option="basic", tokenizer_name="raw")  # snippets; not searched

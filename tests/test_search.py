@@ -251,15 +251,36 @@ def test_cli_rebuild_and_sync(tmp_path, monkeypatch):
     catalog.dispose()
 
 
-def _word_phrase(index: SearchIndex, words: list[str]):
-    """The phrase as it was searched before the bigram fields: positions of the folded words."""
+def _word_phrase_index(index: SearchIndex, catalog):
+    """A reference index of the folded fields with word positions, as phrases were searched before the bigram
+    fields: (id of each document address, a function of the folded words to the phrase query)."""
     import tantivy
 
+    from storage.catalog import Document
     from storage.text import fold
 
-    ws = [fold(w) for w in words]
-    return tantivy.Query.boolean_query([(tantivy.Occur.Should, tantivy.Query.phrase_query(index.schema, n, ws))
-                                        for n in ("text_f", "meta_f")])
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw")
+    for name in ("text_f", "meta_f"):
+        sb.add_text_field(name, stored=False, tokenizer_name="default", index_option="position")
+    schema = sb.build()
+    ref = tantivy.Index(schema)
+    writer = ref.writer(heap_size=15_000_000, num_threads=1)
+    with catalog.session() as s:
+        ids = [d for (d,) in s.query(Document.id)]
+    for _did, tdoc in index._documents(catalog, ids):
+        if tdoc is not None:
+            fields = tdoc.to_dict()
+            writer.add_document(tantivy.Document(**{k: fields[k] for k in ("id", "text_f", "meta_f")}))
+    writer.commit()
+    ref.reload()
+
+    def phrase(words):
+        ws = [fold(w) for w in words]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, tantivy.Query.phrase_query(schema, n, ws))
+                                            for n in ("text_f", "meta_f")])
+
+    return ref.searcher(), phrase
 
 
 def test_phrase_over_bigrams_finds_exactly_the_word_phrase_documents(tmp_path):
@@ -285,8 +306,9 @@ def test_phrase_over_bigrams_finds_exactly_the_word_phrase_documents(tmp_path):
     index = SearchIndex(tmp_path / "search-index")
     index.rebuild(catalog)
     searcher = index.index.searcher()
+    ref, word_phrase = _word_phrase_index(index, catalog)
 
-    def found(q):
+    def found(q, searcher=searcher):
         return {searcher.doc(a)["id"][0] for _, a in searcher.search(q, 1000).hits}
 
     phrases = [["thủ", "tục", "hành", "chính"], ["ủy", "ban", "nhân", "dân"], ["dân", "ủy"], ["ban", "ban", "ban"],
@@ -299,7 +321,7 @@ def test_phrase_over_bigrams_finds_exactly_the_word_phrase_documents(tmp_path):
         phrases.append(words[start:start + n])
     matched = 0
     for p in phrases:
-        want = found(_word_phrase(index, p))
+        want = found(word_phrase(p), ref)
         assert found(index._q_phrase(p)) == want, p
         matched += bool(want)
     assert matched > 40  # the comparison is not between empty sets
