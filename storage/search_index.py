@@ -21,7 +21,8 @@ Phrases are searched in a third form of each text, its folded word bigrams (``_b
 hanh_chinh``, one per word position): a phrase of two words is one bigram term, a longer one a phrase of a few
 bigrams (``phrase_bigram_offsets``) — the same documents as the word phrase, but common words (``hành`` is in
 almost every document) are no longer intersected and position-checked, which the facet counts used to pay a
-second time (bench: phrase p95 with facets 69 → 31 ms at 100 000 documents, ~+17 % index size). The index
+second time (bench, 100 000 documents: phrase p95 with facets 69 → 30 ms; the index the same size, as the word
+fields no longer keep positions; ~30 % more indexing CPU per document). The index
 directory records its ``SCHEMA_VERSION``: an index of another version (or schema) is emptied and rebuilt from
 the catalogue on open.
 
