@@ -324,6 +324,8 @@ def main() -> None:
                                               "platform": platform.platform()})
     results["target"] = "p95 <= 50 ms at 100 000 documents for every query kind, also the most common words; >= 1000 documents/s indexing"
     previous = results.setdefault("runs", {}).get(str(args.docs)) or {}
+    for figures in run["engines"].values():  # each engine says when it was measured: a later run may keep it
+        figures.setdefault("date", run["date"])
     run["engines"] = (previous.get("engines") or {}) | run["engines"]  # a run of some engines keeps the others' figures
     results["runs"][str(args.docs)] = previous | run
     args.out.parent.mkdir(parents=True, exist_ok=True)

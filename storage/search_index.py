@@ -17,6 +17,15 @@ come first, ranked by BM25 among themselves, then the diacritics-insensitive mat
 mark (the common Vietnamese OCR error) disappears under folding; a term that is found nowhere (a misread
 letter) is searched within one edit instead.
 
+Phrases are searched in a third form of each text, its folded word bigrams (``_bigrams``: ``thu_tuc tuc_hanh
+hanh_chinh``, one per word position): a phrase of two words is one bigram term, a longer one a phrase of a few
+bigrams (``phrase_bigram_offsets``) — the same documents as the word phrase, but common words (``hành`` is in
+almost every document) are no longer intersected and position-checked, which the facet counts used to pay a
+second time (bench, 100 000 documents: phrase p95 with facets 69 → 30 ms; the index the same size, as the word
+fields no longer keep positions; ~30 % more indexing CPU per document). The index
+directory records its ``SCHEMA_VERSION``: an index of another version (or schema) is emptied and rebuilt from
+the catalogue on open.
+
 Query syntax, all of it literal: words (all must match, in the text or the metadata), ``"a phrase"``
 (double quotes; an unbalanced quote is ignored). Every other character — ``*``, ``-``, ``:``, ``(``, ``NEAR``
 — is a separator or an ordinary word; no query text reaches a query parser, so nothing can be injected.
@@ -25,6 +34,7 @@ Query syntax, all of it literal: words (all must match, in the text or the metad
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import logging
 import os
@@ -45,7 +55,7 @@ from storage.text import fold
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: word-bigram fields text_b/meta_b for phrases; an index of another version is rebuilt
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 32
 EXACT_BONUS = 10_000.0  # above any BM25 sum a query of MAX_TERMS terms can reach
@@ -53,6 +63,11 @@ SNIPPET_TOKENS = 30
 SNIPPET_SCAN_CHARS = 20_000  # snippets come from the start of long documents
 _TOKEN = re.compile(r"[^\W_]+")  # letters and digits (Tantivy's default tokenizer splits the same way)
 _PHRASE = re.compile(r'"([^"]*)"')
+BIGRAM_TOKENIZER = "sohoa_bigram"  # whitespace: the bigram fields are tokenized by ``_bigrams``, not by Tantivy
+MAX_TOKEN_BYTES = 40  # Tantivy's default tokenizer drops a token of this many UTF-8 bytes or more
+_GAP = "_"  # a bigram position with a dropped word on either side: no query bigram ("a_b") equals it
+_SIMPLE = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).build()
+_SIMPLE_LOWER = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.lowercase()).build()
 UTC = timezone.utc
 
 
@@ -154,11 +169,36 @@ def parse_query(q: str | None) -> ParsedQuery:
 # --- the index ---------------------------------------------------------------------------------------------
 
 
+def _bigrams(folded: str) -> str:
+    """The word bigrams of a folded text as the bigram fields index them: ``a_b b_c …``, one per word position.
+
+    The words are exactly the terms Tantivy's default tokenizer gives the ``*_f`` field (its own simple tokenizer
+    and lower-caser; a word of ``MAX_TOKEN_BYTES`` or more dropped, its position kept as ``_GAP``), so the bigram
+    at position i is words i and i+1 of that field: a phrase of n words there is a phrase of its n-1 bigrams here,
+    same documents — but a bigram is far rarer than either of its words, so little is intersected or position-checked.
+    """
+    raw = _SIMPLE.analyze(folded)
+    words = raw if folded.isascii() and folded.islower() else _SIMPLE_LOWER.analyze(folded)  # ASCII lower: as is
+    if max(map(len, raw), default=0) < MAX_TOKEN_BYTES // 4:  # no word can reach MAX_TOKEN_BYTES
+        return " ".join(map("_".join, itertools.pairwise(words)))
+    words = [w if len(r.encode()) < MAX_TOKEN_BYTES else "" for r, w in zip(raw, words)]
+    return " ".join(f"{a}_{b}" if a and b else _GAP for a, b in itertools.pairwise(words))
+
+
+def phrase_bigram_offsets(n: int) -> list[int]:
+    """Which bigrams of a phrase of n >= 2 words to look up: bigram k (words k and k+1) at its offset k, every other
+    one and the last, so every word is covered — words 0-1 at p and 2-3 at p+2 is the phrase of 4 words at p."""
+    ks = list(range(0, n - 1, 2))
+    return ks if ks[-1] == n - 2 else ks + [n - 2]
+
+
 def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("id", stored=True, tokenizer_name="raw")
-    for name in ("text_f", "text_x", "meta_f", "meta_x"):  # folded / exact, page text / metadata
-        sb.add_text_field(name, stored=False, tokenizer_name="default", index_option="position")
+    for name in ("text_f", "text_x", "meta_f", "meta_x"):  # folded / exact, page text / metadata: words, no positions
+        sb.add_text_field(name, stored=False, tokenizer_name="default", index_option="freq")
+    for name in ("text_b", "meta_b"):  # bigrams of text_f / meta_f, for phrases (``_bigrams``)
+        sb.add_text_field(name, stored=False, tokenizer_name=BIGRAM_TOKENIZER, index_option="position")
     sb.add_text_field("body", stored=True, index_option="basic", tokenizer_name="raw")  # snippets; not searched
     sb.add_text_field("title", stored=True, index_option="basic", tokenizer_name="raw")
     for name in ("type", "agency", "agency_key", "dossier", "holder", "status"):
@@ -229,10 +269,20 @@ class SearchIndex:
         meta = self._read_cursor()
         if meta.get("schema") != SCHEMA_VERSION and tantivy.Index.exists(str(self.path)):
             log.info("search index %s has schema %s, rebuilding for %s", self.path, meta.get("schema"), SCHEMA_VERSION)
-            shutil.rmtree(self.path)
-            self.path.mkdir(parents=True)
-        self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+            self._remove()
+        try:
+            self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        except ValueError as e:  # an index of another schema under a current marker (e.g. a copied directory)
+            log.warning("search index %s does not match schema %s (%s), rebuilding", self.path, SCHEMA_VERSION, e)
+            self._remove()
+            self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        self.index.register_tokenizer(BIGRAM_TOKENIZER, tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
         self._recent.update({i: datetime.fromisoformat(c) for i, c in (self._read_cursor().get("recent") or {}).items()})
+
+    def _remove(self) -> None:
+        """Empty the directory: the index and its cursor go, so the next sync indexes the whole catalogue."""
+        shutil.rmtree(self.path)
+        self.path.mkdir(parents=True)
 
     def _cursor_file(self) -> Path:
         return self.path / "cursor.json"
@@ -407,9 +457,13 @@ class SearchIndex:
             day = datetime(created.year, created.month, created.day, tzinfo=UTC)
         t = tantivy.Document()
         t.add_text("id", doc.id)
-        t.add_text("text_f", fold(text))
+        text_f = fold(text)
+        meta_f = (doc.meta_folded or "") + "\n" + fold(meta_x)
+        t.add_text("text_f", text_f)
+        t.add_text("text_b", _bigrams(text_f))
         t.add_text("text_x", text)
-        t.add_text("meta_f", (doc.meta_folded or "") + "\n" + fold(meta_x))
+        t.add_text("meta_f", meta_f)
+        t.add_text("meta_b", _bigrams(meta_f))
         t.add_text("meta_x", meta_x)
         t.add_text("body", text)
         t.add_text("title", doc.title or "")
@@ -480,10 +534,18 @@ class SearchIndex:
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, self._q_term("text_f", f)),
                                             (tantivy.Occur.Should, self._q_term("meta_f", f))]), False
 
-    def _q_phrase(self, words: list[str], folded: bool) -> tantivy.Query:
-        names = ("text_f", "meta_f") if folded else ("text_x", "meta_x")
-        ws = [fold(w) for w in words] if folded else words
-        return tantivy.Query.boolean_query([(tantivy.Occur.Should, tantivy.Query.phrase_query(self.schema, n, ws)) for n in names])
+    def _q_phrase(self, words: list[str]) -> tantivy.Query:
+        """The folded phrase in the text or the metadata, as the phrase of its word bigrams (``_bigrams``): one term
+        for two words. The same documents as the word phrase in ``text_f``/``meta_f``, at a fraction of the cost."""
+        ws = [fold(w) for w in words]
+        if not all(ws):  # no such term in text_f either
+            return tantivy.Query.empty_query()
+        bigrams = [(k, f"{ws[k]}_{ws[k + 1]}") for k in phrase_bigram_offsets(len(ws))]
+        if len(bigrams) == 1:
+            qs = [self._q_term(n, bigrams[0][1]) for n in ("text_b", "meta_b")]
+        else:
+            qs = [tantivy.Query.phrase_query(self.schema, n, bigrams) for n in ("text_b", "meta_b")]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in qs])
 
     def _q_filters(self, filters: Filters | None) -> list[tantivy.Query]:
         out = []
@@ -518,7 +580,7 @@ class SearchIndex:
             if fz:
                 fuzzed.append(fold(w))
         for p in parsed.phrases:
-            must.append(self._q_phrase(p, folded=True))
+            must.append(self._q_phrase(p))
         must += self._q_filters(filters)
         if not must:
             q = tantivy.Query.all_query()

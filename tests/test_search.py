@@ -250,3 +250,139 @@ def test_cli_rebuild_and_sync(tmp_path, monkeypatch):
     assert r.exit_code == 0 and "synced 0 documents" in r.output
     assert SearchIndex(tmp_path / "var" / "search-index").search("thu tuc").total == 1
     catalog.dispose()
+
+
+def _word_phrase_index(index: SearchIndex, catalog):
+    """A reference index of the folded fields with word positions, as phrases were searched before the bigram
+    fields: (id of each document address, a function of the folded words to the phrase query)."""
+    import tantivy
+
+    from storage.catalog import Document
+    from storage.text import fold
+
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw")
+    for name in ("text_f", "meta_f"):
+        sb.add_text_field(name, stored=False, tokenizer_name="default", index_option="position")
+    schema = sb.build()
+    ref = tantivy.Index(schema)
+    writer = ref.writer(heap_size=15_000_000, num_threads=1)
+    with catalog.session() as s:
+        ids = [d for (d,) in s.query(Document.id)]
+    for _did, tdoc in index._documents(catalog, ids):
+        if tdoc is not None:
+            fields = tdoc.to_dict()
+            writer.add_document(tantivy.Document(**{k: fields[k] for k in ("id", "text_f", "meta_f")}))
+    writer.commit()
+    ref.reload()
+
+    def phrase(words):
+        ws = [fold(w) for w in words]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, tantivy.Query.phrase_query(schema, n, ws))
+                                            for n in ("text_f", "meta_f")])
+
+    return ref.searcher(), phrase
+
+
+def test_phrase_over_bigrams_finds_exactly_the_word_phrase_documents(tmp_path):
+    """Phrases of 2 to 7 words: the bigram query matches the same documents as the word phrase, also with
+    repeated words, words too long to index (≥ 40 bytes), upper case and letters outside Vietnamese."""
+    from storage.search_index import tokens
+
+    rng = random.Random(11)
+    vocab = ["thủ", "tục", "hành", "chính", "ủy", "ban", "nhân", "dân", "Đất", "đai", "x" * 39, "y" * 40,
+             "ĐƯỜNG" * 9, "ΣΟΦΙΑ", "2024", "số"]
+    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.db'}")
+    texts = []
+    with catalog.session() as s:
+        for i in range(200):
+            text = " ".join(rng.choice(vocab[:8]) if rng.random() < 0.7 else rng.choice(vocab) for _ in range(30))
+            texts.append(text)
+            _add(s, text, title=" ".join(rng.choice(vocab) for _ in range(4)))
+        long = "y" * 40  # not indexed, but its position is: the words either side are not adjacent
+        for text in (f"alpha {long} beta", f"gamma delta {long} delta epsilon", "ALPHA BETA", "đất  đai\n\nĐẤT, ĐAI."):
+            texts.append(text)
+            _add(s, text)
+        s.commit()
+    index = SearchIndex(tmp_path / "search-index")
+    index.rebuild(catalog)
+    searcher = index.index.searcher()
+    ref, word_phrase = _word_phrase_index(index, catalog)
+
+    def found(q, searcher=searcher):
+        return {searcher.doc(a)["id"][0] for _, a in searcher.search(q, 1000).hits}
+
+    phrases = [["thủ", "tục", "hành", "chính"], ["ủy", "ban", "nhân", "dân"], ["dân", "ủy"], ["ban", "ban", "ban"],
+               ["x" * 39, "y" * 40, "đất"], ["hành", "ĐƯỜNG" * 9], ["ΣΟΦΙΑ", "2024", "số"], ["alpha", "beta"],
+               ["alpha", "y" * 40, "beta"], ["gamma", "delta", "epsilon"], ["delta", "delta"], ["đai", "đất", "đai"]]
+    for _ in range(60):
+        words = tokens(rng.choice(texts))
+        n = rng.choice([2, 3, 4, 5, 6, 7])
+        start = rng.randrange(len(words) - n)
+        phrases.append(words[start:start + n])
+    matched = 0
+    for p in phrases:
+        want = found(word_phrase(p), ref)
+        assert found(index._q_phrase(p)) == want, p
+        matched += bool(want)
+    assert matched > 40  # the comparison is not between empty sets
+    catalog.dispose()
+
+
+def _old_schema_index(path, catalog) -> None:
+    """An index as schema version 1 wrote it (no bigram fields), caught up with the catalogue."""
+    import json
+
+    import tantivy
+
+    from storage.catalog import Document
+
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw")
+    for name in ("text_f", "text_x", "meta_f", "meta_x"):
+        sb.add_text_field(name, stored=False, tokenizer_name="default", index_option="position")
+    old = tantivy.Index(sb.build(), path=str(path))
+    writer = old.writer(heap_size=15_000_000, num_threads=1)
+    with catalog.session() as s:
+        for doc in s.query(Document):
+            d = tantivy.Document()
+            d.add_text("id", doc.id)
+            d.add_text("text_f", "thu tuc hanh chinh")
+            writer.add_document(d)
+    writer.commit()
+    del writer, old
+    (path / "cursor.json").write_text(json.dumps({"schema": 1, "changed_at": datetime.now(timezone.utc).isoformat(),
+                                                  "recent": {}}))
+
+
+@pytest.mark.parametrize("marker", [1, None, "current"])
+def test_an_index_of_another_schema_is_rebuilt_not_half_searched(tmp_path, marker):
+    """After an upgrade, a node finds its old index: it empties it and indexes the catalogue again, so phrases
+    (searched in fields the old index lacks) still find their documents. Also when the marker is missing, or
+    claims the current version over an index of another schema (a copied directory)."""
+    import json
+
+    from storage.search_index import SCHEMA_VERSION
+
+    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.db'}")
+    with catalog.session() as s:
+        did = _add(s, "hướng dẫn thủ tục hành chính về đất đai")
+        s.commit()
+    path = tmp_path / "search-index"
+    path.mkdir()
+    _old_schema_index(path, catalog)
+    cursor = json.loads((path / "cursor.json").read_text())
+    if marker is None:
+        del cursor["schema"]
+    elif marker == "current":
+        cursor["schema"] = SCHEMA_VERSION
+    (path / "cursor.json").write_text(json.dumps(cursor))
+    index = SearchIndex(path)
+    assert index.num_docs() == 0 and index.cursor is None  # emptied: the next sync takes everything
+    index.refresh(catalog)
+    assert [h.document_id for h in index.search('"thu tuc hanh chinh"').hits] == [did]
+    assert [h.document_id for h in index.search('"đất đai"').hits] == [did]
+    assert json.loads((path / "cursor.json").read_text())["schema"] == SCHEMA_VERSION
+    again = SearchIndex(path)  # the rebuilt index is kept
+    assert again.num_docs() == 1 and again.cursor == index.cursor
+    catalog.dispose()
