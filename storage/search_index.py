@@ -55,7 +55,7 @@ from storage.text import fold
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: word-bigram fields text_b/meta_b for phrases; an index of another version is rebuilt
+SCHEMA_VERSION = 3  # 2: word-bigram fields text_b/meta_b for phrases; 3: owner; an index of another version is rebuilt
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 32
 EXACT_BONUS = 10_000.0  # above any BM25 sum a query of MAX_TERMS terms can reach
@@ -84,6 +84,7 @@ class Filters:
     status: list[str] = field(default_factory=list)
     date_from: date | None = None  # issue date (created date when none was extracted), inclusive
     date_to: date | None = None
+    visible_to: str | None = None  # an agency id: its own documents, unowned ones and registered results only
 
 
 @dataclass
@@ -203,10 +204,13 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("title", stored=True, index_option="basic", tokenizer_name="raw")
     for name in ("type", "agency", "agency_key", "dossier", "holder", "status"):
         sb.add_text_field(name, stored=name == "type", tokenizer_name="raw", fast=True)
+    sb.add_text_field("owner", stored=False, tokenizer_name="raw", index_option="basic")  # who may find it
     sb.add_date_field("day", stored=False, indexed=True, fast=True)
     sb.add_date_field("created", stored=False, indexed=True, fast=True)
     return sb.build()
 
+
+OWNER_NONE, OWNER_RESULT = "_none_", "_result_"  # not Decision 20/2020 ids (those are digits, dots and letters)
 
 DAY_MIN, DAY_MAX = date(1700, 1, 1), date(2262, 1, 1)  # what Tantivy's nanosecond dates can hold
 
@@ -480,6 +484,9 @@ class SearchIndex:
             t.add_text("holder", h.strip())
         for st in statuses:
             t.add_text("status", st)
+        t.add_text("owner", doc.agency_id or OWNER_NONE)
+        if results:
+            t.add_text("owner", OWNER_RESULT)  # a result is there to be reused by every agency
         t.add_date("day", _clamp(day))
         t.add_date("created", _clamp(created))
         return t
@@ -562,6 +569,8 @@ class SearchIndex:
         any_of("dossier", filters.dossier, lambda v: v.strip().upper())
         any_of("holder", filters.holder, str.strip)
         any_of("status", filters.status, lambda v: v.strip().lower())
+        if filters.visible_to is not None:
+            any_of("owner", [filters.visible_to or OWNER_NONE, OWNER_NONE, OWNER_RESULT])
         if filters.date_from or filters.date_to:
             lo = _clamp(datetime.combine(filters.date_from or DAY_MIN, datetime.min.time(), tzinfo=UTC))
             hi = _clamp(datetime.combine(filters.date_to or DAY_MAX, datetime.min.time(), tzinfo=UTC))

@@ -228,3 +228,19 @@ def test_login_tokens_keys_and_the_rate_limit(tmp_path):
         assert client.get("/api/v1/review", headers={"X-API-Key": key}).status_code == 401
         assert client.post("/api/v1/api-keys", headers=admin, json={"name": "x", "roles": ["citizen"]}).status_code == 422
         assert audit.verify(rt.catalog).intact
+
+
+def test_search_finds_only_what_the_caller_may_read(tmp_path):
+    with TestClient(create_app(Settings(data_dir=tmp_path / "var"))) as client:
+        rt = client.app.state.rt
+        mine, theirs, reusable = _doc(rt, AGENCY), _doc(rt, OTHER_AGENCY), _doc(rt, OTHER_AGENCY)
+        with rt.catalog.session() as s:
+            s.add(Result(document_id=reusable, holder_id=CITIZEN_A, holder_kind="personal_id", doc_type="cong_van",
+                         agency_id=OTHER_AGENCY, verify_code="TESTCODE02"))
+            s.commit()
+        found = {h["document_id"] for h in client.get("/api/v1/search", headers=bearer(rt, ["clerk"], agency=AGENCY))
+                 .json()["hits"]}
+        assert found == {mine, reusable}
+        found = {h["document_id"] for h in client.get("/api/v1/search", headers=bearer(rt, ["clerk"], agency=OTHER_AGENCY))
+                 .json()["hits"]}
+        assert found == {theirs, reusable}

@@ -198,7 +198,11 @@ def test_search_route(tmp_path, monkeypatch):
     rt = Runtime(Settings(data_dir=tmp_path / "var"))
     tag = "z" + uuid.uuid4().hex[:8]
     ids = _corpus(rt.catalog, tag, n=30)
-    app = FastAPI()
+    from fastapi import Depends
+
+    from api.security import authorize
+
+    app = FastAPI(dependencies=[Depends(authorize)])
     install(app)
     app.include_router(route.router)
     app.state.rt = rt

@@ -15,6 +15,8 @@ from fastapi import APIRouter, Depends, Query
 
 from api.problems import Problem
 from api.routes.deps import runtime
+from api.security import principal
+from ingest.identity import Principal
 from ingest.runtime import Runtime
 from storage.search_index import MAX_QUERY_CHARS, Filters, QueryError, SearchIndex
 
@@ -46,6 +48,7 @@ def _day(value: str | None, name: str) -> date | None:
 @router.get("", summary="Search documents: full text ignoring case and diacritics, exact matches first, filters, facets")
 def search(
     rt: Runtime = Depends(runtime),
+    who: Principal = Depends(principal),
     q: str | None = Query(None, max_length=MAX_QUERY_CHARS, description='words (all must match) and "phrases"; '
                           "other characters are taken literally"),
     type: list[str] = Query([], description="document type, e.g. quyet_dinh (repeat for any of several)"),
@@ -65,7 +68,8 @@ def search(
         raise Problem(422, "Unprocessable Content", f"from ({lo}) is after to ({hi})")
     index = index_for(rt)
     index.refresh(rt.catalog)
-    filters = Filters(type=type, agency=agency, dossier=dossier, holder=holder, status=status, date_from=lo, date_to=hi)
+    filters = Filters(type=type, agency=agency, dossier=dossier, holder=holder, status=status, date_from=lo, date_to=hi,
+                      visible_to=who.agency_id or "")  # another agency's internal documents are not found
     try:
         page = index.search(q, filters, limit=limit, offset=offset, fuzzy=fuzzy, sort=sort)
     except QueryError as exc:
