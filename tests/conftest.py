@@ -32,6 +32,16 @@ def rt(settings: Settings):
 @pytest.fixture(scope="session")
 def pg_url():
     """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    yield from _pg_database()
+
+
+@pytest.fixture
+def pg_fresh_url():
+    """A PostgreSQL database of this test's own, for tests that look at whole tables."""
+    yield from _pg_database()
+
+
+def _pg_database():
     import psycopg
 
     name = f"sohoa_test_{uuid.uuid4().hex[:10]}"

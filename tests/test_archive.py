@@ -43,6 +43,14 @@ def catalog(tmp_path):
     c.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_catalog(request, tmp_path):
+    url = request.getfixturevalue("pg_fresh_url") if request.param == "postgresql" else f"sqlite:///{tmp_path / 'catalog.db'}"
+    c = Catalog(url)
+    yield c
+    c.dispose()
+
+
 @pytest.fixture
 def fs(tmp_path):
     return make_object_store("fs", data_dir=tmp_path / "objects")
@@ -133,7 +141,8 @@ def test_s3_same_key_twice_is_one_version_and_corruption_is_refused(s3_server): 
 
 # ------------------------------------------------------------------------------------------ retention
 
-def test_retention_refusals_and_a_permitted_deletion_leave_a_tombstone(catalog, fs):
+def test_retention_refusals_and_a_permitted_deletion_leave_a_tombstone(any_catalog, fs):
+    catalog = any_catalog
     scan = b"one feed: an invitation, then a letter" * 40
     shared_src = add_document(catalog, fs, "a" * 32, source=scan, doc_type="giay_moi", issued="2001-03-04", copy=True, versions=2)
     add_document(catalog, fs, "b" * 32, source=scan, doc_type="cong_van", part=2)  # same scan, same pages
