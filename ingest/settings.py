@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     retention_table: Path | None = Field(None, description="JSON file overriding the retention classes per document type (storage/archive.py's defaults)")
     fixity_interval_hours: float = Field(168.0, description="Hours between fixity checks of every stored object (sohoa.fixity); 0 = never")
     secret_key: SecretStr = Field(
-        SecretStr(""), description="Key that signs citizen tokens and share links; empty = a random key kept in data_dir"
+        SecretStr(""), description="Key that signs access tokens and share links (the same on every API node); empty = a random key kept in data_dir"
     )
     agency_id: str = Field("", description="This instance's own agency (Decision 20/2020 id): owner of what it digitizes, sender of what it exchanges")
     token_minutes: int = Field(60, description="Lifetime of a person's access token (JWT) in minutes")
