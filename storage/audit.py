@@ -141,6 +141,31 @@ class ChainReport:
 MAX_PROBLEMS = 1000
 
 
+def _walk(report: ChainReport, rows, progress: Callable[[int], None] | None = None) -> tuple[int, str]:
+    """Check each row (a dict of an entry's stored values) against the one before it; returns the last
+    (seq, hash) seen, for the caller to compare with the head."""
+    expected_seq, prev_hash = 1, GENESIS
+    for d in rows:
+        report.entries += 1
+        seq = d["seq"]
+        if seq != expected_seq:
+            gap = seq - expected_seq
+            report.problems.append(Problem(seq, "missing", f"entry {seq} follows {expected_seq - 1}: {gap} "
+                                           f"entr{'y' if gap == 1 else 'ies'} removed") if gap > 0 else
+                                   Problem(seq, "reordered", f"entry {seq} is out of order"))
+        if entry_hash(d["prev_hash"], seq, d["at"], d["actor"], d["agency_id"], d["action"], d["subject"],
+                      d["detail"]) != d["hash"]:
+            report.problems.append(Problem(seq, "edited", f"entry {seq} ({d['action']}) was changed after it was written"))
+        if d["prev_hash"] != prev_hash:
+            report.problems.append(Problem(seq, "broken-link", f"entry {seq} does not carry the hash of the entry before it"))
+        expected_seq, prev_hash = seq + 1, d["hash"]
+        if progress and report.entries % 2000 == 0:
+            progress(report.entries)
+        if len(report.problems) >= MAX_PROBLEMS:
+            break
+    return expected_seq - 1, prev_hash
+
+
 def verify(catalog: Catalog, *, progress: Callable[[int], None] | None = None) -> ChainReport:
     """Walk the whole chain in order, streaming, and report every entry that does not follow from the one
     before it: its own hash recomputed, its link to its predecessor, and sequence numbers without holes."""
@@ -148,33 +173,12 @@ def verify(catalog: Catalog, *, progress: Callable[[int], None] | None = None) -
     with catalog.session() as session:
         head = session.get(AuditHead, 1)
         report.head_seq, report.head_hash = (head.seq, head.hash) if head else (0, GENESIS)
-        expected_seq, prev_hash = 1, GENESIS
         rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=2000)).scalars()
-        for e in rows:
-            report.entries += 1
-            problems = report.problems
-            if e.seq != expected_seq:
-                kind = "missing" if e.seq > expected_seq else "reordered"
-                problems.append(Problem(e.seq, kind, f"entry {e.seq} follows {expected_seq - 1}: "
-                                        f"{e.seq - expected_seq} entr{'y' if e.seq - expected_seq == 1 else 'ies'} removed"
-                                        if kind == "missing" else f"entry {e.seq} is out of order"))
-            recomputed = entry_hash(e.prev_hash, e.seq, _iso(e.at), e.actor, e.agency_id, e.action, e.subject, e.detail)
-            if recomputed != e.hash:
-                problems.append(Problem(e.seq, "edited", f"entry {e.seq} ({e.action}) was changed after it was written"))
-            if e.prev_hash != prev_hash:
-                problems.append(Problem(e.seq, "broken-link",
-                                        f"entry {e.seq} does not carry the hash of the entry before it"))
-            expected_seq, prev_hash = e.seq + 1, e.hash
-            if progress and report.entries % 2000 == 0:
-                progress(report.entries)
-            if len(problems) >= MAX_PROBLEMS:
-                break
-        else:
-            if report.head_seq != expected_seq - 1 or report.head_hash != prev_hash:
-                report.problems.append(Problem(report.head_seq, "head", (
-                    f"the log ends at entry {expected_seq - 1} but {report.head_seq} were written: "
-                    "the newest entries were removed" if report.head_seq > expected_seq - 1 else
-                    "the last entry does not match the chain's head")))
+        last_seq, last_hash = _walk(report, (e.as_dict() for e in rows), progress)
+    if len(report.problems) < MAX_PROBLEMS and (report.head_seq != last_seq or report.head_hash != last_hash):
+        report.problems.append(Problem(report.head_seq, "head", (
+            f"the log ends at entry {last_seq} but {report.head_seq} were written: the newest entries were removed"
+            if report.head_seq > last_seq else "the last entry does not match the chain's head")))
     if progress:
         progress(report.entries)
     return report
@@ -233,20 +237,5 @@ def export_jsonl(catalog: Catalog, out, query: AuditQuery | None = None) -> int:
 def verify_jsonl(lines) -> ChainReport:
     """Check an exported chain (complete, from entry 1) without the database."""
     report = ChainReport()
-    expected_seq, prev_hash = 1, GENESIS
-    for line in lines:
-        if not line.strip():
-            continue
-        d = json.loads(line)
-        report.entries += 1
-        if d["seq"] != expected_seq:
-            report.problems.append(Problem(d["seq"], "missing" if d["seq"] > expected_seq else "reordered",
-                                           f"entry {d['seq']} follows {expected_seq - 1}"))
-        if entry_hash(d["prev_hash"], d["seq"], d["at"], d["actor"], d["agency_id"], d["action"], d["subject"],
-                      d["detail"]) != d["hash"]:
-            report.problems.append(Problem(d["seq"], "edited", f"entry {d['seq']} was changed"))
-        if d["prev_hash"] != prev_hash:
-            report.problems.append(Problem(d["seq"], "broken-link", f"entry {d['seq']} does not follow its predecessor"))
-        expected_seq, prev_hash = d["seq"] + 1, d["hash"]
-    report.head_seq, report.head_hash = expected_seq - 1, prev_hash
+    report.head_seq, report.head_hash = _walk(report, (json.loads(line) for line in lines if line.strip()))
     return report
