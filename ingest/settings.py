@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     portal_timeout_seconds: float = Field(10.0, description="Seconds to wait for the portal's answer before retrying later")
     retention_table: Path | None = Field(None, description="JSON file overriding the retention classes per document type (storage/archive.py's defaults)")
     fixity_interval_hours: float = Field(168.0, description="Hours between fixity checks of every stored object (sohoa.fixity); 0 = never")
+    agency_id: str = Field("", description="This instance's own agency identifier (Decision 20/2020), the From of every envelope it sends")
+    agency_name: str = Field("", description="This instance's agency name, shown in the envelopes it sends")
+    exchange_signer: str = Field("", description="Keyring id of the agency key that signs outgoing envelopes and status messages")
+    exchange_timeout_seconds: float = Field(30.0, description="Seconds to wait for another agency's instance to answer a delivery")
+    exchange_ca_bundle: Path | None = Field(None, description="PEM bundle that https exchange endpoints are verified against; empty = the system's")
+    exchange_interval_seconds: float = Field(5.0, description="Seconds between exchange delivery rounds in the embedded mode and celery beat; 0 = only on demand")
+    exchange_retry_base_seconds: float = Field(30.0, description="First wait before a failed exchange delivery is retried; doubles each attempt, with jitter")
+    exchange_max_envelope_bytes: int = Field(64 * 1024**2, description="Largest envelope the inbox accepts")
     secret_key: SecretStr = Field(
         SecretStr(""), description="Key that signs citizen tokens and share links; empty = a random key kept in data_dir"
     )
