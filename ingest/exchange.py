@@ -442,6 +442,33 @@ def run_periodically(rt: Runtime, stop: threading.Event, interval: float | None 
 # --- reading ----------------------------------------------------------------------------------------------
 
 
+def deliveries(rt: Runtime, *, state: str | None = None, limit: int = 50, offset: int = 0) -> dict:
+    """The exchange outbox itself: each envelope or status message on its way, with every attempt."""
+    return outbox.messages(rt, DESTINATION, state=state, limit=limit, offset=offset, describe=lambda p: {
+        "kind": p.get("kind"), "to": p.get("to"), "envelope_id": p.get("envelope_id"), "code": p.get("code")})
+
+
+def retry_dead(rt: Runtime, message_id: int) -> None:
+    """Put a dead delivery back in the queue (after someone fixed the address book or the other side)."""
+    from storage.catalog import OutboxMessage
+
+    with rt.catalog.session() as session:
+        row = session.get(OutboxMessage, message_id)
+        if row is None or row.destination != DESTINATION:
+            raise LookupError(f"no exchange delivery {message_id}")
+        if row.state != "dead":
+            raise ExchangeRefused(f"exchange delivery {message_id} is {row.state}, not dead")
+        row.state, row.next_attempt_at, row.attempts = "pending", datetime.now(timezone.utc), 0
+        payload = row.payload or {}
+        sent_row = session.get(ExchangeSent, payload.get("sent_id")) if payload.get("kind") == "envelope" else None
+        if sent_row is not None and sent_row.state == "dead":
+            sent_row.state = "queued"
+        audit.append(session, "exchange.retry", subject=f"envelope:{payload.get('envelope_id')}",
+                     detail={"message_id": message_id})
+        session.commit()
+    wake()
+
+
 def sent(rt: Runtime, *, envelope_id: str | None = None, limit: int = 50, offset: int = 0) -> list[dict]:
     """Sent envelopes per recipient, newest first, each with the statuses it was given."""
     with rt.catalog.session() as session:

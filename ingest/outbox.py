@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from ingest.runtime import Runtime
 from storage.catalog import OutboxAttempt, OutboxMessage, utcnow
@@ -188,3 +188,31 @@ def failure(resp, seconds: float) -> Outcome:
     if code in RETRYABLE_4XX or code >= 500:
         return Outcome("retry", code, text, seconds, retry_after(resp))
     return Outcome("dead", code, text, seconds)
+
+
+def messages(rt: Runtime, destination: str, *, state: str | None = None, limit: int = 50, offset: int = 0,
+             describe: Callable[[dict], dict] = lambda payload: {}) -> dict:
+    """A channel's messages, newest first, each with its attempts; ``describe`` adds the channel's own fields."""
+    with rt.catalog.session() as session:
+        mine = OutboxMessage.destination == destination
+        q = select(OutboxMessage).where(mine)
+        count = select(func.count()).select_from(OutboxMessage).where(mine)
+        if state:
+            q, count = q.where(OutboxMessage.state == state), count.where(OutboxMessage.state == state)
+        rows = session.scalars(q.order_by(OutboxMessage.id.desc()).limit(limit).offset(offset)).all()
+        attempts: dict[int, list] = {r.id: [] for r in rows}
+        if rows:
+            for a in session.scalars(select(OutboxAttempt).where(OutboxAttempt.message_id.in_(list(attempts)))
+                                     .order_by(OutboxAttempt.id)):
+                attempts[a.message_id].append({"at": utc(a.at).isoformat(), "status_code": a.status_code,
+                                               "error": a.error, "seconds": a.seconds})
+        totals = dict(session.execute(select(OutboxMessage.state, func.count()).where(mine)
+                                      .group_by(OutboxMessage.state)).all())
+        return {"total": session.scalar(count), "by_state": totals, "items": [{
+            "id": r.id, "destination": r.destination, "idempotency_key": r.idempotency_key, "state": r.state,
+            **describe(r.payload or {}),
+            "attempts": r.attempts,
+            "next_attempt_at": utc(r.next_attempt_at).isoformat() if r.state in ("pending", "sending") else None,
+            "last_error": r.last_error, "created_at": utc(r.created_at).isoformat(),
+            "sent_at": utc(r.sent_at).isoformat() if r.sent_at else None, "history": attempts[r.id],
+        } for r in rows]}

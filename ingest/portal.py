@@ -45,12 +45,12 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ingest import outbox
 from ingest.outbox import Outcome
 from ingest.runtime import Runtime
-from storage.catalog import Agency, CertifiedCopy, Document, OutboxAttempt, OutboxMessage, Result, utcnow
+from storage.catalog import Agency, CertifiedCopy, Document, OutboxMessage, Result, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -242,27 +242,8 @@ def retry_dead(rt: Runtime, message_id: int, now: datetime | None = None) -> Out
 
 def messages(rt: Runtime, *, state: str | None = None, limit: int = 50, offset: int = 0) -> dict:
     """Outbox messages, newest first, each with its attempts (for the API)."""
-    with rt.catalog.session() as session:
-        mine = OutboxMessage.destination == DESTINATION
-        q = select(OutboxMessage).where(mine)
-        count = select(func.count()).select_from(OutboxMessage).where(mine)
-        if state:
-            q, count = q.where(OutboxMessage.state == state), count.where(OutboxMessage.state == state)
-        rows = session.scalars(q.order_by(OutboxMessage.id.desc()).limit(limit).offset(offset)).all()
-        attempts: dict[int, list] = {r.id: [] for r in rows}
-        if rows:
-            for a in session.scalars(select(OutboxAttempt).where(OutboxAttempt.message_id.in_(list(attempts)))
-                                     .order_by(OutboxAttempt.id)):
-                attempts[a.message_id].append({"at": _utc(a.at).isoformat(), "status_code": a.status_code,
-                                               "error": a.error, "seconds": a.seconds})
-        totals = dict(session.execute(select(OutboxMessage.state, func.count()).where(mine).group_by(OutboxMessage.state)).all())
-        return {"total": session.scalar(count), "by_state": totals, "items": [{
-            "id": r.id, "destination": r.destination, "idempotency_key": r.idempotency_key, "state": r.state,
-            "event": (r.payload or {}).get("event"), "result_id": ((r.payload or {}).get("result") or {}).get("id"),
-            "attempts": r.attempts, "next_attempt_at": _utc(r.next_attempt_at).isoformat() if r.state in ("pending", "sending") else None,
-            "last_error": r.last_error, "created_at": _utc(r.created_at).isoformat(),
-            "sent_at": _utc(r.sent_at).isoformat() if r.sent_at else None, "history": attempts[r.id],
-        } for r in rows]}
+    return outbox.messages(rt, DESTINATION, state=state, limit=limit, offset=offset, describe=lambda p: {
+        "event": p.get("event"), "result_id": (p.get("result") or {}).get("id")})
 
 
 def run_periodically(rt: Runtime, stop: threading.Event, interval: float | None = None) -> None:

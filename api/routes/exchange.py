@@ -160,6 +160,18 @@ def recall(envelope_id: str, request: Request, rt: Runtime = Depends(runtime)):
     return JSONResponse(_call(exchange.recall, rt, envelope_id, actor=actor, actor_agency=agency), status_code=202)
 
 
+@router.get("/deliveries", summary="The exchange outbox: envelopes and status messages on their way, with every attempt")
+def list_deliveries(state: Literal["pending", "sending", "sent", "dead"] | None = None,
+                    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0), rt: Runtime = Depends(runtime)):
+    return exchange.deliveries(rt, state=state, limit=limit, offset=offset)
+
+
+@router.post("/deliveries/{message_id}/retry", summary="Queue a dead delivery again")
+def retry_delivery(message_id: int, rt: Runtime = Depends(runtime)):
+    _call(exchange.retry_dead, rt, message_id)
+    return {"id": message_id, "state": "pending"}
+
+
 @router.post("/deliver", summary="Deliver due exchange messages now (besides the schedule)")
 def deliver_now(limit: int = Query(100, ge=1, le=1000), rt: Runtime = Depends(runtime)):
     return exchange.deliver_due(rt, limit=limit)
