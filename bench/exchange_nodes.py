@@ -68,7 +68,12 @@ class Node:
                         exchange_signer=self.signer)
 
     def start(self, log: Path | None = None) -> Node:
+        from ingest.runtime import Runtime
+
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        rt = Runtime(self.settings())  # the schema first: several workers migrating a fresh SQLite file at once collide
+        rt.catalog
+        rt.close()
         out = open(log or self.data_dir / "server.log", "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
