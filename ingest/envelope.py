@@ -345,6 +345,13 @@ def _datetime(s: str) -> datetime:
 
 def read_envelope(root: etree._Element) -> Envelope:
     """The envelope a schema-valid edXML root says; attachments checked against their SHA-256 and size."""
+    try:
+        return _read_envelope(root)
+    except (ValueError, TypeError) as exc:  # a date the schema lets through but Python cannot hold (year 0, …)
+        raise EnvelopeError(f"a value of the envelope cannot be read: {exc}") from None
+
+
+def _read_envelope(root: etree._Element) -> Envelope:
     if root.tag != _q("edXML"):
         raise EnvelopeError("the message is a status message, not a document envelope")
     head = root.find(_q("Header"))
@@ -384,6 +391,13 @@ def read_envelope(root: etree._Element) -> Envelope:
 
 
 def read_status(root: etree._Element) -> Status:
+    try:
+        return _read_status(root)
+    except (ValueError, TypeError) as exc:
+        raise EnvelopeError(f"a value of the status message cannot be read: {exc}") from None
+
+
+def _read_status(root: etree._Element) -> Status:
     if root.tag != _q("Status"):
         raise EnvelopeError("the message is a document envelope, not a status message")
     return Status(

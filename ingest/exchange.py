@@ -214,6 +214,11 @@ def recall(rt: Runtime, envelope_id: str, *, actor: str = "system", actor_agency
         live = [r for r in rows if r.state not in ("rejected", "recalled", "dead")]
         if not live:
             raise ExchangeRefused(f"envelope {envelope_id} has no recipient left to recall it from")
+        live = [r for r in live if not _withdraw(session, r, me, actor, actor_agency)]
+        if not live:  # it had reached no one: withdrawn from the queue, nothing to ask back
+            session.commit()
+            return {"envelope_id": None, "withdrawn": [r.to_agency for r in rows], "to": [],
+                    "business_type": 1, "ref_envelope_id": envelope_id}
         to = []
         for r in live:
             entry = address_book.lookup(session, r.to_agency)
@@ -229,6 +234,32 @@ def recall(rt: Runtime, envelope_id: str, *, actor: str = "system", actor_agency
                subject=header_info.get("subject") or "", business_type=1, ref_message_id=envelope_id,
                trace=[(me.id, now)], sent_at=now)
     return _queue(rt, Envelope(h, []), key, document_id, actor, actor_agency)
+
+
+def _withdraw(session, row: ExchangeSent, me: Organ, actor: str, actor_agency: str | None) -> bool:
+    """Take a delivery not yet attempted-and-answered out of the queue (compare-and-set on ``pending``), so a
+    recall never overtakes the document it recalls; True if it was still waiting."""
+    from sqlalchemy import update
+
+    from storage.catalog import OutboxMessage
+
+    if row.state != "queued" or row.outbox_id is None:
+        return False
+    done = session.execute(update(OutboxMessage).where(OutboxMessage.id == row.outbox_id,
+                                                       OutboxMessage.state == "pending")
+                           .values(state="dead", last_error="recalled before it was delivered")
+                           .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        return False  # on its way right now: the recall envelope follows it
+    row.state = "recalled"
+    session.add(ExchangeStatus(status_id=Status(row.envelope_id, me, Organ(row.to_agency), "13").status_id,
+                               side="sent", envelope_id=row.envelope_id, agency_id=row.to_agency, code="13",
+                               reasons=["withdrawn before delivery: it never reached the recipient"], staff=actor,
+                               signed=False, at=datetime.now(timezone.utc)))
+    row.status = "13"
+    audit.append(session, "exchange.recall", actor=actor, agency_id=actor_agency, subject=f"envelope:{row.envelope_id}",
+                 detail={"to": row.to_agency, "withdrawn": True})
+    return True
 
 
 # --- statuses coming back ---------------------------------------------------------------------------------

@@ -136,3 +136,18 @@ def test_portal_and_exchange_never_take_each_others_messages(pair):
     now = datetime.now(timezone.utc) + timedelta(seconds=1)
     assert outbox.claim(rt_a, "portal", now, 300) is None
     assert outbox.claim(rt_a, exchange.DESTINATION, now, 300) is not None
+
+
+def test_recalling_what_has_not_left_yet_withdraws_it_instead_of_racing_it(pair):
+    rt_a, rt_b, receiver = pair
+    out = exchange.send(rt_a, _signed_doc(rt_a), [B])
+    answer = exchange.recall(rt_a, out["envelope_id"])
+    assert answer["withdrawn"] == [B] and answer["envelope_id"] is None  # no recall envelope to send
+    [msg] = _rows(rt_a, OutboxMessage)
+    assert msg.state == "dead" and "recalled before it was delivered" in msg.last_error
+    [sent] = _rows(rt_a, ExchangeSent)
+    assert sent.state == "recalled" and sent.status == "13"
+    assert exchange.deliver_due(rt_a, now=datetime.now(timezone.utc) + timedelta(seconds=1), client=receiver)["attempted"] == 0
+    assert _rows(rt_b, ExchangeReceived) == []
+    with pytest.raises(exchange.ExchangeRefused, match="no recipient left"):
+        exchange.recall(rt_a, out["envelope_id"])

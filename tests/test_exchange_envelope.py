@@ -192,3 +192,18 @@ def test_business_rules_a_schema_cannot_say(ring, pdf):
     recall = _envelope(pdf, business_type=1, ref_message_id="b" * 32)
     recall.attachments = []
     assert E.read_envelope(E.parse(E.write_envelope(recall, signer))).header.business_type == 1
+
+
+def test_a_date_the_schema_allows_but_no_calendar_holds_is_refused(ring, pdf):
+    from lxml import etree
+
+    root = E.parse(E.write_envelope(_envelope(pdf), open_signer(ring["van-thu"])))
+    root.find(f"{{{E.NS}}}Header/{{{E.NS}}}SentAt").text = "0000-01-01T00:00:00Z"
+    data = etree.tostring(root)
+    try:
+        parsed = E.parse(data)
+    except E.EnvelopeError as exc:  # libxml2 may already refuse year 0
+        assert "schema" in str(exc)
+        return
+    with pytest.raises(E.EnvelopeError, match="cannot be read"):
+        E.read_envelope(parsed)
