@@ -9,7 +9,7 @@ APT_PACKAGES := python3-venv python3-dev tesseract-ocr tesseract-ocr-vie tessera
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO ?= var/demo-scans
 
-.PHONY: setup system venv services run test bench bench-ocr bench-understanding bench-signing bench-search bench-fixity lint clean
+.PHONY: setup system venv services run test bench bench-ocr bench-understanding bench-signing bench-search bench-fixity bench-exchange lint clean
 
 setup: system venv
 
@@ -51,7 +51,7 @@ run: setup
 test: setup services
 	@bash .ci/pytest.sh
 
-bench: bench-ocr bench-understanding bench-signing bench-search bench-fixity
+bench: bench-ocr bench-understanding bench-signing bench-search bench-fixity bench-exchange
 
 bench-ocr: setup
 	$(PY) bench/ocr_throughput.py
@@ -67,6 +67,9 @@ bench-search: setup
 
 bench-fixity: setup
 	$(PY) bench/fixity.py
+
+bench-exchange: setup
+	$(PY) bench/exchange.py
 
 clean:
 	rm -rf var .pytest_cache

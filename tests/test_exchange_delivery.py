@@ -151,3 +151,76 @@ def test_recalling_what_has_not_left_yet_withdraws_it_instead_of_racing_it(pair)
     assert _rows(rt_b, ExchangeReceived) == []
     with pytest.raises(exchange.ExchangeRefused, match="no recipient left"):
         exchange.recall(rt_a, out["envelope_id"])
+
+
+def _self_signed(folder) -> tuple:
+    """A certificate for 127.0.0.1 and its key, PEM files: an https endpoint of our own."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "tls.pem", folder / "tls.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_https_endpoints_are_verified_against_the_configured_ca_bundle(pair, tmp_path):
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    rt_a, _rt_b, _receiver = pair
+    cert, key = _self_signed(tmp_path)
+
+    class Busy(BaseHTTPRequestHandler):
+        def log_message(self, *_args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = b'{"title": "busy"}'
+            self.send_response(503)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        pem = [r for r in address_book.entries(rt_a) if r.id == B][0].certificate_pem
+        address_book.put(rt_a, B, name="Sở Nội vụ", endpoint=f"https://127.0.0.1:{server.server_port}",
+                         certificate_pem=pem)
+        exchange.send(rt_a, _signed_doc(rt_a), [B])
+        t = datetime.now(timezone.utc) + timedelta(seconds=1)
+        assert exchange.deliver_due(rt_a, now=t)["retry"] == 1  # the system's CAs do not know this server
+        [msg] = _rows(rt_a, OutboxMessage)
+        assert "certificate verify failed" in msg.last_error.lower()
+        trusting = Runtime(rt_a.settings.model_copy(update={"exchange_ca_bundle": cert}))
+        try:
+            assert exchange.deliver_due(trusting, now=outbox.utc(msg.next_attempt_at))["retry"] == 1
+            [msg] = _rows(trusting, OutboxMessage)
+            assert msg.last_error.startswith("HTTP 503")  # TLS verified; the server's own answer is what failed
+        finally:
+            trusting.close()
+    finally:
+        server.shutdown()
+        server.server_close()

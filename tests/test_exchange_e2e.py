@@ -270,7 +270,7 @@ def test_recall_freezes_a_document_in_progress_and_is_refused_once_completed(nod
     assert kept["state"] == "arrived" and kept["status"] == "06"
 
 
-def test_an_update_adds_a_version_and_keeps_the_prior_one(nodes, signed_pdf):
+def test_update_and_replace_add_versions_and_keep_the_prior_ones(nodes, signed_pdf):
     a, b = nodes[A], nodes[B]
     doc = seed_document(a, signed_pdf, subject="Bản đầu")
     eid = _send(a, doc, [B])
@@ -287,6 +287,15 @@ def test_an_update_adds_a_version_and_keeps_the_prior_one(nodes, signed_pdf):
         assert [v["kind"] for v in versions] == ["received", "received"]
         assert c.get(f"/api/v1/documents/{first['document_id']}/versions/1/pdf").content == signed_pdf
         assert c.get(f"/api/v1/documents/{first['document_id']}/pdf").content == newer
+    third = sign_decision(a, decree30_pdf(2))
+    doc3 = seed_document(a, third, subject="Bản thay thế")
+    eid3 = _send(a, doc3, [B], business_type=3, ref_envelope_id=eid2)
+    _answered(a, eid3, [B])
+    [replaced] = _inbox(b, eid2)
+    assert replaced["state"] == "replaced" and _status(b, replaced["id"], "03").status_code == 409
+    with b.client() as c:
+        versions = c.get(f"/api/v1/documents/{first['document_id']}/versions").json()["items"]
+        assert len(versions) == 3 and c.get(f"/api/v1/documents/{first['document_id']}/pdf").content == third
     with a.client() as c:  # an update of an envelope never sent to that agency
         r = c.post("/api/v1/exchange/outbox", json={"document_id": doc2, "to": [C], "business_type": 2,
                                                     "ref_envelope_id": eid})
