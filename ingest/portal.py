@@ -45,8 +45,6 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from sqlalchemy import select
-
 from ingest import outbox
 from ingest.outbox import Outcome
 from ingest.runtime import Runtime

@@ -224,3 +224,43 @@ def test_https_endpoints_are_verified_against_the_configured_ca_bundle(pair, tmp
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_celery_registers_the_exchange_delivery_and_beat_schedules_it():
+    from ingest import tasks
+    from ingest.settings import get_settings
+
+    assert "sohoa.exchange_deliver" in tasks.app.tasks
+    try:
+        tasks.schedule(Settings(agency_id=A, exchange_interval_seconds=7))
+        assert tasks.app.conf.beat_schedule["exchange-deliver"] == {"task": "sohoa.exchange_deliver",
+                                                                   "schedule": timedelta(seconds=7)}
+        tasks.schedule(Settings(agency_id="", exchange_interval_seconds=7))
+        assert "exchange-deliver" not in tasks.app.conf.beat_schedule  # no identity, nothing to deliver as
+    finally:
+        tasks.schedule(get_settings())
+
+
+def test_the_acting_person_comes_from_the_auth_layer_or_is_the_system(pki, tmp_path):
+    from types import SimpleNamespace
+
+    from storage import audit
+
+    app = create_app(Settings(data_dir=tmp_path / "var", agency_id=A, exchange_interval_seconds=0,
+                              retrain_interval_hours=0, renew_interval_hours=0))
+
+    @app.middleware("http")
+    async def principal(request, call_next):  # what the auth layer will do
+        if request.headers.get("X-Test-User"):
+            request.state.principal = SimpleNamespace(actor=f"user:{request.headers['X-Test-User']}", agency_id=A)
+        return await call_next(request)
+
+    pem = pki.cert_pem("agency").read_text()
+    with TestClient(app) as c:
+        assert c.post("/api/v1/exchange/address-book", headers={"X-Test-User": "van-thu-1"},
+                      json={"id": B, "endpoint": "http://b.test", "certificate_pem": pem}).status_code == 201
+        assert c.delete(f"/api/v1/exchange/address-book/{B}").status_code == 204
+        rt = c.app.state.rt
+        entries = audit.entries(rt.catalog, audit.AuditQuery(action="exchange."))
+    assert [(e.action, e.actor, e.agency_id) for e in entries] == [
+        ("exchange.address_book.put", "user:van-thu-1", A), ("exchange.address_book.remove", "system", None)]

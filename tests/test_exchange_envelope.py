@@ -80,10 +80,15 @@ def test_status_message_is_signed_and_read_back(ring, anchors):
 
 def test_an_envelope_signed_on_a_pkcs11_token_verifies(pki, soft_token, anchors, pdf, tmp_path, monkeypatch):
     monkeypatch.setenv("SOHOA_TEST_TOKEN_PIN", soft_token.pin)
+    from signing.keys import forget_signers
+
     hsm = load_keyring(write_keyring(pki, tmp_path / "keys", token=soft_token))["van-thu-hsm"]
-    signer = open_signer(hsm)
-    root = E.parse(E.write_envelope(_envelope(pdf), signer))
-    assert E.verify(root, anchors, signer.signing_cert.dump())
+    try:
+        signer = open_signer(hsm)
+        root = E.parse(E.write_envelope(_envelope(pdf), signer))
+        assert E.verify(root, anchors, signer.signing_cert.dump())
+    finally:
+        forget_signers()  # log out of the token: other tests open their own session on it
 
 
 @pytest.mark.parametrize("data, why", [
