@@ -358,8 +358,10 @@ def _record_answer(rt: Runtime, payload: dict, answer: dict) -> str | None:
 def _client(rt: Runtime):
     import httpx
 
+    import ssl
+
     s = rt.settings
-    verify = str(s.exchange_ca_bundle) if s.exchange_ca_bundle else True
+    verify = ssl.create_default_context(cafile=str(s.exchange_ca_bundle)) if s.exchange_ca_bundle else True
     return httpx.Client(timeout=s.exchange_timeout_seconds, follow_redirects=False, verify=verify)
 
 

@@ -84,6 +84,13 @@ class Settings(BaseSettings):
     def _absolute(cls, v: Path) -> Path:
         return v.expanduser().resolve()
 
+    @field_validator("signing_keyring", "trust_anchors", "stamp_font", "retention_table", "exchange_ca_bundle",
+                     mode="before")
+    @classmethod
+    def _unset(cls, v):
+        """An empty variable (compose's ``${X:-}``) means unset, not the current directory."""
+        return None if isinstance(v, str) and not v.strip() else v
+
     @property
     def catalog_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'catalog.sqlite3'}"

@@ -264,3 +264,10 @@ def test_the_acting_person_comes_from_the_auth_layer_or_is_the_system(pki, tmp_p
         entries = audit.entries(rt.catalog, audit.AuditQuery(action="exchange."))
     assert [(e.action, e.actor, e.agency_id) for e in entries] == [
         ("exchange.address_book.put", "user:van-thu-1", A), ("exchange.address_book.remove", "system", None)]
+
+
+def test_an_empty_path_variable_means_unset_not_the_current_directory(monkeypatch):
+    monkeypatch.setenv("SOHOA_EXCHANGE_CA_BUNDLE", "")
+    monkeypatch.setenv("SOHOA_SIGNING_KEYRING", " ")
+    s = Settings()
+    assert s.exchange_ca_bundle is None and s.signing_keyring is None
