@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from api.app import create_app
 from bench.exchange_nodes import seed_document
@@ -25,9 +25,10 @@ A, B = "000.00.00.H41", "000.00.01.H41"
 RECEIVER = "http://receiver.test"
 
 
-@pytest.fixture
-def pair(pki, tmp_path, monkeypatch):
-    """Sender runtime A and receiver app B (served in-process), each listing the other."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+def pair(request, pki, tmp_path, monkeypatch):
+    """Sender runtime A (on SQLite, then on PostgreSQL) and receiver app B (served in-process), each listing
+    the other."""
     monkeypatch.setenv(PASSPHRASE_ENV, pki.passphrase.decode())
     ring = write_keyring(pki, tmp_path / "keys")
     common = dict(signing_keyring=ring, trust_anchors=pki.trust_bundle, tsa_url=pki.tsa_url,
@@ -36,7 +37,16 @@ def pair(pki, tmp_path, monkeypatch):
     sb = Settings(data_dir=tmp_path / "b", agency_id=B, agency_name="Sở Nội vụ", exchange_signer="chu-tich", **common)
     keys = load_keyring(ring)
     pem = {k: address_book.to_pem(open_signer(keys[k]).signing_cert.dump()) for k in ("van-thu", "chu-tich")}
+    if request.param == "postgresql":
+        sa = sa.model_copy(update={"database_url": request.getfixturevalue("pg_url")})
     rt_a = Runtime(sa)
+    if request.param == "postgresql":  # the database lives for the whole session: start from an empty exchange
+        from storage.exchange_store import ExchangeAgency, ExchangeStatus
+
+        with rt_a.catalog.session() as s:
+            for model in (ExchangeStatus, ExchangeSent, ExchangeReceived, ExchangeAgency, OutboxAttempt, OutboxMessage):
+                s.execute(delete(model))
+            s.commit()
     address_book.put(rt_a, B, name="Sở Nội vụ", endpoint=RECEIVER, certificate_pem=pem["chu-tich"])
     with TestClient(create_app(sb), base_url=RECEIVER) as receiver:
         rt_b = receiver.app.state.rt
