@@ -10,7 +10,8 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 
 from api import problems
-from api.routes import archive, audit, auth, batches, documents, health, reuse, reuse_public, review, search, signing
+from api.routes import (archive, audit, auth, batches, documents, exchange, health, reuse, reuse_public, review, search,
+                        signing)
 from api.security import authorize
 from ingest.runner import EmbeddedRunner, make_runner
 from ingest.runtime import Runtime
@@ -43,8 +44,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 from ingest.portal import run_periodically
 
                 threading.Thread(target=run_periodically, args=(rt, stop), name="sohoa-portal", daemon=True).start()
+            if settings.agency_id and settings.exchange_interval_seconds > 0:
+                from ingest import exchange as exchange_outbox
+
+                threading.Thread(target=exchange_outbox.run_periodically, args=(rt, stop), name="sohoa-exchange",
+                                 daemon=True).start()
         yield
         stop.set()
+        from ingest.exchange import wake
+
+        wake()  # the exchange thread waits on its wake-up event: let it see the stop now
         runner.close()
         rt.close()
 
@@ -64,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reuse_public.router)
     app.include_router(search.router)
     app.include_router(archive.router)
+    app.include_router(exchange.router)
 
     @app.get("/", include_in_schema=False)
     def index():

@@ -431,6 +431,7 @@ import api.cli_archive  # noqa: E402,F401 - fixity, export, import, delete
 import api.cli_search  # noqa: E402,F401 - search-index rebuild | sync
 import api.cli_reuse  # noqa: E402,F401 - search, verify, receive, register-result, reuse, deliver-outbox
 import api.cli_accounts  # noqa: E402,F401 - user, apikey, audit
+import api.cli_exchange  # noqa: E402,F401 - exchange address-book/send/recall/deliver/inbox/status
 
 
 def main() -> None:  # pragma: no cover

@@ -85,6 +85,24 @@ MATRIX: dict[str, str | frozenset[str]] = {
     "GET /api/v1/dossiers/{code}/export": roles(CLERK, ADMIN),
     "POST /api/v1/import": roles(ADMIN),
     "DELETE /api/v1/documents/{document_id}": roles(ADMIN),
+    # exchange between agencies: people on this instance, and the doors other instances knock on
+    "GET /api/v1/exchange/identity": PUBLIC,  # this agency's id and certificate, for the others' address books
+    "GET /api/v1/exchange/address-book": roles(VAN_THU, ADMIN),
+    "POST /api/v1/exchange/address-book": roles(ADMIN),
+    "GET /api/v1/exchange/address-book/{agency_id}": roles(VAN_THU, ADMIN),
+    "DELETE /api/v1/exchange/address-book/{agency_id}": roles(ADMIN),
+    "POST /api/v1/exchange/outbox": roles(VAN_THU),
+    "GET /api/v1/exchange/outbox": roles(VAN_THU, ADMIN),
+    "GET /api/v1/exchange/outbox/{envelope_id}": roles(VAN_THU, ADMIN),
+    "POST /api/v1/exchange/outbox/{envelope_id}/recall": roles(VAN_THU),
+    "GET /api/v1/exchange/deliveries": roles(VAN_THU, ADMIN),
+    "POST /api/v1/exchange/deliveries/{message_id}/retry": roles(VAN_THU, ADMIN),
+    "POST /api/v1/exchange/deliver": roles(VAN_THU, ADMIN),
+    "POST /api/v1/exchange/inbox": SIGNED,  # another instance: the envelope's signature and the address book decide
+    "GET /api/v1/exchange/inbox": roles(CLERK, VAN_THU, ADMIN),
+    "GET /api/v1/exchange/inbox/{received_id}": roles(CLERK, VAN_THU, ADMIN),
+    "POST /api/v1/exchange/inbox/{received_id}/status": roles(CLERK, VAN_THU),
+    "POST /api/v1/exchange/status": SIGNED,  # another instance reports a status, signed
     # audit
     "GET /api/v1/audit": roles(AUDITOR),
     "GET /api/v1/audit/verify": roles(AUDITOR),

@@ -18,6 +18,7 @@ twice is one message, and a revocation or replacement is a new one.
    after an exponential backoff with jitter (at least ``Retry-After``), capped; any other 4xx → ``dead``
    with the reason (a person must look: ``retry_dead`` puts it back). After ``MAX_ATTEMPTS`` it is dead too.
 
+Claiming, recording and backing off are ``ingest.outbox``'s, shared with the exchange between agencies.
 A process that dies between 1 and 3 leaves the message ``sending``; once its lease is over the next round puts
 it back to ``pending`` and sends it again with the same key. The portal dedupes by that key, so a message is
 neither lost nor delivered twice.
@@ -42,13 +43,12 @@ import logging
 import random
 import threading
 import time
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-from sqlalchemy import func, select, update
-
+from ingest import outbox
+from ingest.outbox import Outcome
 from ingest.runtime import Runtime
-from storage.catalog import Agency, CertifiedCopy, Document, OutboxAttempt, OutboxMessage, Result, utcnow
+from storage.catalog import Agency, CertifiedCopy, Document, OutboxMessage, Result, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,6 @@ DESTINATION = "portal"
 BACKOFF_BASE = 30.0  # seconds before the first retry
 BACKOFF_CAP = 6 * 3600.0  # never wait longer than this between attempts
 MAX_ATTEMPTS = 25  # about four days of retries at the cap: then a person must look
-MIN_LEASE = 300.0  # a claim older than this (and than a few timeouts) belongs to a dead process
-RETRYABLE_4XX = {408, 425, 429}
 EVENTS = {"valid": "result.issued", "revoked": "result.revoked", "replaced": "result.replaced"}
 
 
@@ -120,36 +118,14 @@ def enqueue_result(session, result: Result, *, version: str | int | None = None)
     key = f"result:{result.id}:{version}"
     payload = {"schema": SCHEMA, "event": EVENTS.get(result.status, f"result.{result.status}"),
                "idempotency_key": key, "queued_at": utcnow().isoformat(timespec="seconds"), "result": body}
-    dialect = session.get_bind().dialect.name
-    values = {"destination": DESTINATION, "idempotency_key": key, "payload": payload, "state": "pending",
-              "attempts": 0, "next_attempt_at": utcnow(), "created_at": utcnow()}
-    if dialect in ("sqlite", "postgresql"):
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
-        session.execute(insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"]))
-    elif session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is None:
-        session.add(OutboxMessage(**values))
-        session.flush()
-    return session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).one()
+    return outbox.enqueue(session, DESTINATION, key, payload)
 
 
 # --- delivering --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Outcome:
-    state: str  # sent | retry | dead
-    status_code: int | None
-    error: str | None
-    seconds: float
-    retry_after: float | None = None
-
-
 def _utc(dt: datetime | None) -> datetime:
-    dt = dt or datetime.now(timezone.utc)
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    return outbox.utc(dt)
 
 
 def _config(rt: Runtime, url: str | None, token: str | None, timeout: float | None) -> tuple[str, str, float]:
@@ -172,63 +148,17 @@ def _config(rt: Runtime, url: str | None, token: str | None, timeout: float | No
     return url, token, timeout
 
 
-def lease_seconds(timeout: float) -> float:
-    return max(MIN_LEASE, 4 * timeout)
+lease_seconds = outbox.lease_seconds
 
 
 def backoff(attempts: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
     """Seconds to wait after the ``attempts``-th failure: base·2ⁿ⁻¹ with jitter in [½, 1], capped."""
-    raw = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
-    delay = raw * (0.5 + 0.5 * (rng or random).random())
-    if retry_after:
-        delay = max(delay, retry_after)
-    return min(BACKOFF_CAP, delay)
+    return outbox.backoff(attempts, retry_after, rng, base=BACKOFF_BASE, cap=BACKOFF_CAP)
 
 
 def reclaim_stale(rt: Runtime, now: datetime | None = None) -> int:
     """Messages left ``sending`` past their lease (their process died) go back to ``pending``, recorded."""
-    now = _utc(now)
-    with rt.catalog.session() as session:
-        stale = session.execute(select(OutboxMessage.id, OutboxMessage.attempts).where(
-            OutboxMessage.state == "sending", OutboxMessage.next_attempt_at <= now)).all()
-        n = 0
-        for mid, attempts in stale:
-            done = session.execute(update(OutboxMessage).where(
-                OutboxMessage.id == mid, OutboxMessage.state == "sending", OutboxMessage.attempts == attempts
-            ).values(state="pending", next_attempt_at=now,
-                     last_error="the delivering process stopped before the portal's answer was recorded; sent again")
-              .execution_options(synchronize_session=False))
-            if done.rowcount == 1:
-                session.add(OutboxAttempt(message_id=mid, at=now, status_code=None, seconds=0,
-                                          error="no answer recorded: the delivering process stopped (lease expired)"))
-                n += 1
-        session.commit()
-    if n:
-        log.warning("portal outbox: %d message(s) left sending by a stopped process are queued again", n)
-    return n
-
-
-def _claim(rt: Runtime, now: datetime, lease: float) -> tuple[int, int, str, dict] | None:
-    """Take one due message for this process: (id, attempt number, key, payload), or None."""
-    with rt.catalog.session() as session:
-        for _round in range(5):
-            ids = session.scalars(select(OutboxMessage.id).where(
-                OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now)
-                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(8)).all()
-            if not ids:
-                return None
-            for mid in ids:
-                done = session.execute(update(OutboxMessage).where(
-                    OutboxMessage.id == mid, OutboxMessage.state == "pending"
-                ).values(state="sending", attempts=OutboxMessage.attempts + 1,
-                         next_attempt_at=now + timedelta(seconds=lease))
-                  .execution_options(synchronize_session=False))
-                session.commit()
-                if done.rowcount == 1:
-                    row = session.execute(select(OutboxMessage.attempts, OutboxMessage.idempotency_key,
-                                                 OutboxMessage.payload).where(OutboxMessage.id == mid)).one()
-                    return mid, row[0], row[1], row[2]
-        return None
+    return outbox.reclaim_stale(rt, DESTINATION, now)
 
 
 def _send(client, url: str, token: str, key: str, payload: dict, timeout: float) -> Outcome:
@@ -252,64 +182,12 @@ def _send(client, url: str, token: str, key: str, payload: dict, timeout: float)
         return Outcome("sent", code, None, seconds)
     if code == 409:
         return Outcome("sent", code, "the portal already had it (409)", seconds)
-    text = _snippet(resp)
-    if code in RETRYABLE_4XX or code >= 500:
-        return Outcome("retry", code, f"HTTP {code}: {text}", seconds, _retry_after(resp))
-    return Outcome("dead", code, f"HTTP {code}: {text}", seconds)
-
-
-def _snippet(resp) -> str:
-    try:
-        text = resp.text
-    except Exception:
-        text = ""
-    if "json" in resp.headers.get("Content-Type", ""):
-        try:  # a JSON error body, readable (Vietnamese unescaped)
-            text = json.dumps(resp.json(), ensure_ascii=False)
-        except ValueError:
-            pass
-    text = " ".join(text.split())
-    return (text[:300] + "…") if len(text) > 300 else (text or resp.reason_phrase or "")
-
-
-def _retry_after(resp) -> float | None:
-    value = resp.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
-        except (TypeError, ValueError):
-            return None
+    return outbox.failure(resp, seconds)
 
 
 def _finish(rt: Runtime, mid: int, attempt: int, outcome: Outcome, now: datetime, rng) -> str:
-    """Record the attempt and the message's new state (unless another process took the message over)."""
-    state, values = outcome.state, {}
-    if state == "sent":
-        values = {"state": "sent", "sent_at": now, "last_error": outcome.error}
-    elif state == "retry" and attempt >= MAX_ATTEMPTS:
-        state, values = "dead", {"state": "dead", "last_error": f"gave up after {attempt} attempts: {outcome.error}"}
-    elif state == "retry":
-        values = {"state": "pending", "last_error": outcome.error,
-                  "next_attempt_at": now + timedelta(seconds=backoff(attempt, outcome.retry_after, rng))}
-    else:
-        values = {"state": "dead", "last_error": outcome.error}
-    with rt.catalog.session() as session:
-        session.add(OutboxAttempt(message_id=mid, at=now, status_code=outcome.status_code, error=outcome.error,
-                                  seconds=round(outcome.seconds, 4)))
-        done = session.execute(update(OutboxMessage).where(
-            OutboxMessage.id == mid, OutboxMessage.state == "sending", OutboxMessage.attempts == attempt
-        ).values(**values).execution_options(synchronize_session=False))
-        session.commit()
-    if done.rowcount != 1:
-        log.warning("portal outbox: message %s was taken over by another process; its outcome stands", mid)
-        return "lost_lease"
-    return state
+    return outbox.finish(rt, mid, attempt, outcome, now, max_attempts=MAX_ATTEMPTS,
+                         delay=lambda n, after: backoff(n, after, rng))
 
 
 def deliver_due(rt: Runtime, *, now: datetime | None = None, limit: int = 50, client=None, url: str | None = None,
@@ -328,7 +206,7 @@ def deliver_due(rt: Runtime, *, now: datetime | None = None, limit: int = 50, cl
     client = client or httpx.Client(timeout=timeout, follow_redirects=False)
     try:
         for _ in range(max(0, limit)):
-            claimed = _claim(rt, clock(), lease)
+            claimed = outbox.claim(rt, DESTINATION, clock(), lease)
             if claimed is None:
                 break
             mid, attempt, key, payload = claimed
@@ -351,7 +229,7 @@ def retry_dead(rt: Runtime, message_id: int, now: datetime | None = None) -> Out
     """Put a dead message back in the queue (after someone fixed what the portal refused)."""
     with rt.catalog.session() as session:
         row = session.get(OutboxMessage, message_id)
-        if row is None:
+        if row is None or row.destination != DESTINATION:
             raise LookupError(f"no outbox message {message_id}")
         if row.state != "dead":
             raise ValueError(f"outbox message {message_id} is {row.state}, not dead")
@@ -362,26 +240,8 @@ def retry_dead(rt: Runtime, message_id: int, now: datetime | None = None) -> Out
 
 def messages(rt: Runtime, *, state: str | None = None, limit: int = 50, offset: int = 0) -> dict:
     """Outbox messages, newest first, each with its attempts (for the API)."""
-    with rt.catalog.session() as session:
-        q = select(OutboxMessage)
-        count = select(func.count()).select_from(OutboxMessage)
-        if state:
-            q, count = q.where(OutboxMessage.state == state), count.where(OutboxMessage.state == state)
-        rows = session.scalars(q.order_by(OutboxMessage.id.desc()).limit(limit).offset(offset)).all()
-        attempts: dict[int, list] = {r.id: [] for r in rows}
-        if rows:
-            for a in session.scalars(select(OutboxAttempt).where(OutboxAttempt.message_id.in_(list(attempts)))
-                                     .order_by(OutboxAttempt.id)):
-                attempts[a.message_id].append({"at": _utc(a.at).isoformat(), "status_code": a.status_code,
-                                               "error": a.error, "seconds": a.seconds})
-        totals = dict(session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
-        return {"total": session.scalar(count), "by_state": totals, "items": [{
-            "id": r.id, "destination": r.destination, "idempotency_key": r.idempotency_key, "state": r.state,
-            "event": (r.payload or {}).get("event"), "result_id": ((r.payload or {}).get("result") or {}).get("id"),
-            "attempts": r.attempts, "next_attempt_at": _utc(r.next_attempt_at).isoformat() if r.state in ("pending", "sending") else None,
-            "last_error": r.last_error, "created_at": _utc(r.created_at).isoformat(),
-            "sent_at": _utc(r.sent_at).isoformat() if r.sent_at else None, "history": attempts[r.id],
-        } for r in rows]}
+    return outbox.messages(rt, DESTINATION, state=state, limit=limit, offset=offset, describe=lambda p: {
+        "event": p.get("event"), "result_id": (p.get("result") or {}).get("id")})
 
 
 def run_periodically(rt: Runtime, stop: threading.Event, interval: float | None = None) -> None:

@@ -65,10 +65,17 @@ class Settings(BaseSettings):
     portal_timeout_seconds: float = Field(10.0, description="Seconds to wait for the portal's answer before retrying later")
     retention_table: Path | None = Field(None, description="JSON file overriding the retention classes per document type (storage/archive.py's defaults)")
     fixity_interval_hours: float = Field(168.0, description="Hours between fixity checks of every stored object (sohoa.fixity); 0 = never")
+    agency_id: str = Field("", description="This instance's own agency identifier (Decision 20/2020), the From of every envelope it sends")
+    agency_name: str = Field("", description="This instance's agency name, shown in the envelopes it sends")
+    exchange_signer: str = Field("", description="Keyring id of the agency key that signs outgoing envelopes and status messages")
+    exchange_timeout_seconds: float = Field(30.0, description="Seconds to wait for another agency's instance to answer a delivery")
+    exchange_ca_bundle: Path | None = Field(None, description="PEM bundle that https exchange endpoints are verified against; empty = the system's")
+    exchange_interval_seconds: float = Field(5.0, description="Seconds between exchange delivery rounds in the embedded mode and celery beat; 0 = only on demand")
+    exchange_retry_base_seconds: float = Field(30.0, description="First wait before a failed exchange delivery is retried; doubles each attempt, with jitter")
+    exchange_max_envelope_bytes: int = Field(64 * 1024**2, description="Largest envelope the inbox accepts")
     secret_key: SecretStr = Field(
         SecretStr(""), description="Key that signs access tokens and share links (the same on every API node); empty = a random key kept in data_dir"
     )
-    agency_id: str = Field("", description="This instance's own agency (Decision 20/2020 id): owner of what it digitizes, sender of what it exchanges")
     token_minutes: int = Field(60, description="Lifetime of a person's access token (JWT) in minutes")
     login_max_failures: int = Field(5, description="Failed logins per username within login_window_minutes before it is refused (HTTP 429)")
     login_window_minutes: int = Field(15, description="Window over which failed logins are counted, per username and per address")
@@ -79,6 +86,13 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, v: Path) -> Path:
         return v.expanduser().resolve()
+
+    @field_validator("signing_keyring", "trust_anchors", "stamp_font", "retention_table", "exchange_ca_bundle",
+                     mode="before")
+    @classmethod
+    def _unset(cls, v):
+        """An empty variable (compose's ``${X:-}``) means unset, not the current directory."""
+        return None if isinstance(v, str) and not v.strip() else v
 
     @property
     def catalog_url(self) -> str:

@@ -49,7 +49,8 @@ configure(get_settings())
 
 def schedule(s: Settings) -> None:
     """Periodic work for ``celery beat``: the type model retrained from clerks' corrections, long-term
-    signatures renewed before their last timestamp expires, every object re-hashed, results sent to the portal."""
+    signatures renewed before their last timestamp expires, every object re-hashed, results sent to the portal,
+    envelopes and status messages delivered to other agencies."""
     beat = {}
     if s.retrain_interval_hours > 0:
         beat["retrain-type-model"] = {"task": "sohoa.retrain", "schedule": timedelta(hours=s.retrain_interval_hours)}
@@ -60,6 +61,9 @@ def schedule(s: Settings) -> None:
         beat["fixity-check"] = {"task": "sohoa.fixity", "schedule": timedelta(hours=s.fixity_interval_hours)}
     if s.portal_url and s.portal_interval_seconds > 0:
         beat["portal-deliver"] = {"task": "sohoa.portal_deliver", "schedule": timedelta(seconds=s.portal_interval_seconds)}
+    if s.agency_id and s.exchange_interval_seconds > 0:
+        beat["exchange-deliver"] = {"task": "sohoa.exchange_deliver",
+                                    "schedule": timedelta(seconds=s.exchange_interval_seconds)}
     app.conf.beat_schedule = beat
 
 
@@ -163,3 +167,11 @@ def portal_deliver(self, limit: int = 200) -> dict:
     except portal.PortalNotConfigured as exc:
         log.info("portal outbox: %s", exc)
         return {"configured": False}
+
+
+@app.task(name="sohoa.exchange_deliver", bind=True, max_retries=0)
+def exchange_deliver(self, limit: int = 200) -> dict:
+    """Deliver due envelopes and status messages to other agencies; claims are atomic, so overlapping runs are safe."""
+    from ingest import exchange
+
+    return exchange.deliver_due(_rt(), limit=limit)

@@ -42,7 +42,7 @@ def get_document(document_id: str, rt: Runtime = Depends(runtime)):
 @router.get("/{document_id}/text", response_class=PlainTextResponse, summary="Recognised text, pages separated by form feeds")
 def get_text(document_id: str, rt: Runtime = Depends(runtime)):
     with rt.catalog.session() as session:
-        _get(session, document_id)
+        _content(session, document_id)
         pages = document_pages(session, document_id)
     return PlainTextResponse("\f".join(p.text for _pos, p in pages), media_type="text/plain; charset=utf-8")
 
@@ -50,7 +50,7 @@ def get_text(document_id: str, rt: Runtime = Depends(runtime)):
 @router.get("/{document_id}/pdf", summary="The searchable PDF")
 def get_pdf(document_id: str, rt: Runtime = Depends(runtime)):
     with rt.catalog.session() as session:
-        doc = _get(session, document_id)
+        doc = _content(session, document_id)
     name = doc.filename.rsplit(".", 1)[0] + ".pdf"
     return stream_object(rt, doc.pdf_sha256, "application/pdf", name, doc.pdf_size)
 
@@ -58,7 +58,7 @@ def get_pdf(document_id: str, rt: Runtime = Depends(runtime)):
 @router.get("/{document_id}/original", summary="The file exactly as it was uploaded")
 def get_original(document_id: str, rt: Runtime = Depends(runtime)):
     with rt.catalog.session() as session:
-        doc = _get(session, document_id)
+        doc = _content(session, document_id)
     return stream_object(rt, doc.source_sha256, doc.mime, doc.filename)
 
 
@@ -83,9 +83,17 @@ def _get(session, document_id: str) -> Document:
     return doc
 
 
+def _content(session, document_id: str) -> Document:
+    """The document, if its content may be served: a document recalled by its sender keeps only its metadata."""
+    doc = _get(session, document_id)
+    if doc.state == "recalled":
+        raise Problem(410, "Gone", f"document {document_id} was recalled by the agency that sent it; only its record remains")
+    return doc
+
+
 def _page(rt: Runtime, document_id: str, number: int):
     with rt.catalog.session() as session:
-        _get(session, document_id)
+        _content(session, document_id)
         for pos, page in document_pages(session, document_id):
             if pos == number:
                 return page

@@ -89,6 +89,8 @@ def list_versions(document_id: str, rt: Runtime = Depends(runtime)):
 def version_pdf(document_id: str, number: int, rt: Runtime = Depends(runtime)):
     with rt.catalog.session() as session:
         doc = _doc(session, document_id)
+        if doc.state == "recalled":
+            raise Problem(410, "Gone", f"document {document_id} was recalled by the agency that sent it; only its record remains")
         rows = {v.number: (v.pdf_sha256, v.pdf_size) for v in signatures.versions(session, document_id)} \
             or {1: (doc.pdf_sha256, doc.pdf_size)}
     if number not in rows:
