@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from api.problems import PROBLEM, Problem
 from api.routes.deps import runtime, stream_object
-from ingest import address_book, exchange, exchange_inbox
+from ingest import address_book, exchange, exchange_delivery, exchange_inbox
 from ingest.envelope import EnvelopeError
 from ingest.runtime import Runtime
 
@@ -163,18 +163,18 @@ def recall(envelope_id: str, request: Request, rt: Runtime = Depends(runtime)):
 @router.get("/deliveries", summary="The exchange outbox: envelopes and status messages on their way, with every attempt")
 def list_deliveries(state: Literal["pending", "sending", "sent", "dead"] | None = None,
                     limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0), rt: Runtime = Depends(runtime)):
-    return exchange.deliveries(rt, state=state, limit=limit, offset=offset)
+    return exchange_delivery.deliveries(rt, state=state, limit=limit, offset=offset)
 
 
 @router.post("/deliveries/{message_id}/retry", summary="Queue a dead delivery again")
 def retry_delivery(message_id: int, rt: Runtime = Depends(runtime)):
-    _call(exchange.retry_dead, rt, message_id)
+    _call(exchange_delivery.retry_dead, rt, message_id)
     return {"id": message_id, "state": "pending"}
 
 
 @router.post("/deliver", summary="Deliver due exchange messages now (besides the schedule)")
 def deliver_now(limit: int = Query(100, ge=1, le=1000), rt: Runtime = Depends(runtime)):
-    return exchange.deliver_due(rt, limit=limit)
+    return exchange_delivery.deliver_due(rt, limit=limit)
 
 
 # --- receiving ---------------------------------------------------------------------------------------------
