@@ -45,9 +45,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
                 threading.Thread(target=run_periodically, args=(rt, stop), name="sohoa-portal", daemon=True).start()
             if settings.agency_id and settings.exchange_interval_seconds > 0:
-                from ingest import exchange as exchange_outbox
+                from ingest import exchange_delivery
 
-                threading.Thread(target=exchange_outbox.run_periodically, args=(rt, stop), name="sohoa-exchange",
+                threading.Thread(target=exchange_delivery.run_periodically, args=(rt, stop), name="sohoa-exchange",
                                  daemon=True).start()
         yield
         stop.set()

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from api.cli import app, console
-from ingest import address_book, exchange, exchange_inbox
+from ingest import address_book, exchange, exchange_delivery, exchange_inbox
 from ingest.envelope import EnvelopeError
 from ingest.runtime import Runtime
 from ingest.settings import get_settings
@@ -95,7 +95,7 @@ def recall(envelope_id: str) -> None:
 @cli.command("deliver")
 def deliver(limit: int = typer.Option(200, min=1)) -> None:
     """Deliver due envelopes and status messages now."""
-    console.print(_run(exchange.deliver_due, limit=limit))
+    console.print(_run(exchange_delivery.deliver_due, limit=limit))
 
 
 @cli.command("inbox")

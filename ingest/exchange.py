@@ -2,20 +2,16 @@
 
 ``send`` builds the envelope from the catalogue's document (its signed PDF, the header from its metadata
 and what the clerk adds), signs it with this agency's key, keeps it in the object store and, in one
-transaction, writes one ``ExchangeSent`` row and one outbox message per recipient with the audit entry.
-``deliver_due`` (a Celery task, or the embedded mode's thread) posts each message to the recipient's
-``/api/v1/exchange/inbox`` (envelopes) or ``/api/v1/exchange/status`` (status messages), under the delivery
-discipline of ``ingest.outbox``: the same Idempotency-Key on every retry, backoff with jitter, a lease a
-crashed worker's message is reclaimed from. The recipient answers an envelope at once — 01 arrived, 02
-rejected with reasons (14/16 to a recall) — in a status message signed by it; that answer, and every later
-status (03…06) it posts to us, is verified against its address-book certificate and recorded per recipient.
+transaction, writes one ``ExchangeSent`` row and one outbox message per recipient with the audit entry;
+``ingest.exchange_delivery`` posts them. The recipient answers an envelope at once — 01 arrived, 02 rejected
+with reasons (14/16 to a recall) — in a status message signed by it; that answer (``record_answer``), and
+every later status (03…06) it posts to our ``/api/v1/exchange/status`` (``receive_status``), is verified
+against its address-book certificate and recorded per recipient.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
 import unicodedata
 from datetime import date, datetime, timezone
 
@@ -28,11 +24,7 @@ from storage import audit
 from storage.catalog import Document
 from storage.exchange_store import ExchangeSent, ExchangeStatus
 
-log = logging.getLogger(__name__)
-
 DESTINATION = "exchange"
-BACKOFF_CAP = 3600.0  # an agency's instance down for hours is tried at least hourly
-MAX_ATTEMPTS = 60  # about two days at the cap: then a person must look (the message is "dead")
 # how far along a status is: a late-arriving older status never overwrites a newer one
 RANK = {"01": 1, "03": 3, "04": 4, "05": 5, "06": 6, "02": 9, "13": 10, "14": 11, "16": 11}
 _wake = threading.Event()
@@ -319,7 +311,7 @@ def receive_status(rt: Runtime, xml: bytes) -> dict:
         return {"recorded": fresh, "envelope_id": st.message_id, "code": st.code, "state": row.state}
 
 
-def _record_answer(rt: Runtime, payload: dict, answer: dict) -> str | None:
+def record_answer(rt: Runtime, payload: dict, answer: dict) -> str | None:
     """The recipient's immediate answer to an envelope; None when recorded, else why it cannot be."""
     to, envelope_id = payload["to"], payload["envelope_id"]
     xml = answer.get("status_message")
@@ -352,154 +344,7 @@ def _record_answer(rt: Runtime, payload: dict, answer: dict) -> str | None:
     return None
 
 
-# --- delivering -------------------------------------------------------------------------------------------
-
-
-def _client(rt: Runtime):
-    import httpx
-
-    import ssl
-
-    s = rt.settings
-    verify = ssl.create_default_context(cafile=str(s.exchange_ca_bundle)) if s.exchange_ca_bundle else True
-    return httpx.Client(timeout=s.exchange_timeout_seconds, follow_redirects=False, verify=verify)
-
-
-def _deliver_one(rt: Runtime, client, key: str, payload: dict) -> outbox.Outcome:
-    import httpx
-
-    to = payload["to"]
-    with rt.catalog.session() as session:
-        entry = address_book.lookup(session, to)
-        endpoint = entry.endpoint if entry else None
-    if endpoint is None:
-        return outbox.Outcome("dead", None, f"agency {to} is not (or no longer) in the address book", 0.0)
-    path = "/api/v1/exchange/inbox" if payload["kind"] == "envelope" else "/api/v1/exchange/status"
-    body = rt.store.get_bytes(payload["object"])
-    headers = {"Content-Type": "application/xml; charset=utf-8", "Idempotency-Key": key,
-               "User-Agent": "sohoa-exchange/1"}
-    timeout = rt.settings.exchange_timeout_seconds
-    started = time.monotonic()
-    try:
-        resp = client.post(endpoint + path, content=body, headers=headers, timeout=timeout)
-    except httpx.TimeoutException:
-        return outbox.Outcome("retry", None, f"no answer within {timeout:g} s (timeout)", time.monotonic() - started)
-    except httpx.HTTPError as exc:
-        return outbox.Outcome("retry", None, f"{type(exc).__name__}: {exc}", time.monotonic() - started)
-    seconds = time.monotonic() - started
-    code = resp.status_code
-    if payload["kind"] == "status":
-        return outbox.Outcome("sent", code, None, seconds) if 200 <= code < 300 else outbox.failure(resp, seconds)
-    try:
-        answer = resp.json() if "json" in resp.headers.get("Content-Type", "") else {}
-    except ValueError:
-        answer = {}
-    if code == 200 or (code == 422 and answer.get("code") == "02"):
-        problem = _record_answer(rt, payload, answer)
-        if problem:
-            return outbox.Outcome("dead", code, problem, seconds)
-        return outbox.Outcome("sent", code, None if code == 200 else f"rejected (02): {'; '.join(answer.get('reasons') or [])}"[:2000], seconds)
-    return outbox.failure(resp, seconds)
-
-
-def _mark_dead(rt: Runtime, payload: dict, error: str | None) -> None:
-    if payload.get("kind") != "envelope":
-        return
-    with rt.catalog.session() as session:
-        row = session.get(ExchangeSent, payload.get("sent_id"))
-        if row is not None and row.state == "queued":
-            row.state = "dead"
-            audit.append(session, "exchange.undeliverable", subject=f"envelope:{row.envelope_id}",
-                         detail={"to": row.to_agency, "error": error})
-            session.commit()
-
-
-def backoff(rt: Runtime, attempts: int, retry_after: float | None, rng=None) -> float:
-    base = max(0.01, float(rt.settings.exchange_retry_base_seconds))
-    return outbox.backoff(attempts, retry_after, rng, base=base, cap=max(base, BACKOFF_CAP))
-
-
-def deliver_due(rt: Runtime, *, now: datetime | None = None, limit: int = 100, client=None, rng=None) -> dict:
-    """Send up to ``limit`` due exchange messages; counts {attempted, sent, retry, dead, reclaimed}."""
-    fixed = outbox.utc(now) if now is not None else None
-    clock = (lambda: fixed) if fixed is not None else (lambda: datetime.now(timezone.utc))
-    lease = outbox.lease_seconds(rt.settings.exchange_timeout_seconds)
-    counts = {"attempted": 0, "sent": 0, "retry": 0, "dead": 0,
-              "reclaimed": outbox.reclaim_stale(rt, DESTINATION, clock())}
-    own = client is None
-    client = client or _client(rt)
-    try:
-        for _ in range(max(0, limit)):
-            claimed = outbox.claim(rt, DESTINATION, clock(), lease)
-            if claimed is None:
-                break
-            mid, attempt, key, payload = claimed
-            try:
-                outcome = _deliver_one(rt, client, key, payload)
-            except Exception as exc:  # anything unexpected: recorded and retried, never lost
-                log.exception("exchange outbox: message %s failed unexpectedly", mid)
-                outcome = outbox.Outcome("retry", None, f"{type(exc).__name__}: {exc}", 0.0)
-            state = outbox.finish(rt, mid, attempt, outcome, clock(), max_attempts=MAX_ATTEMPTS,
-                                  delay=lambda n, after: backoff(rt, n, after, rng))
-            if state == "dead":
-                _mark_dead(rt, payload, outcome.error)
-            counts["attempted"] += 1
-            if state in counts:
-                counts[state] += 1
-    finally:
-        if own:
-            client.close()
-    return counts
-
-
-def run_periodically(rt: Runtime, stop: threading.Event, interval: float | None = None) -> None:
-    """The embedded mode's beat for exchange deliveries: every ``interval`` seconds, or at once when woken."""
-    interval = float(interval if interval is not None else rt.settings.exchange_interval_seconds or 0)
-    if interval <= 0:
-        return
-    while not stop.is_set():
-        _wake.wait(interval)
-        _wake.clear()
-        if stop.is_set():
-            return
-        try:
-            counts = deliver_due(rt)
-            if counts["attempted"] or counts["reclaimed"]:
-                log.info("exchange outbox: %s", counts)
-            if counts["attempted"] >= 100:
-                _wake.set()  # more may be waiting: go on without sleeping
-        except Exception:
-            log.exception("exchange delivery round failed; the next round tries again")
-
-
 # --- reading ----------------------------------------------------------------------------------------------
-
-
-def deliveries(rt: Runtime, *, state: str | None = None, limit: int = 50, offset: int = 0) -> dict:
-    """The exchange outbox itself: each envelope or status message on its way, with every attempt."""
-    return outbox.messages(rt, DESTINATION, state=state, limit=limit, offset=offset, describe=lambda p: {
-        "kind": p.get("kind"), "to": p.get("to"), "envelope_id": p.get("envelope_id"), "code": p.get("code")})
-
-
-def retry_dead(rt: Runtime, message_id: int) -> None:
-    """Put a dead delivery back in the queue (after someone fixed the address book or the other side)."""
-    from storage.catalog import OutboxMessage
-
-    with rt.catalog.session() as session:
-        row = session.get(OutboxMessage, message_id)
-        if row is None or row.destination != DESTINATION:
-            raise LookupError(f"no exchange delivery {message_id}")
-        if row.state != "dead":
-            raise ExchangeRefused(f"exchange delivery {message_id} is {row.state}, not dead")
-        row.state, row.next_attempt_at, row.attempts = "pending", datetime.now(timezone.utc), 0
-        payload = row.payload or {}
-        sent_row = session.get(ExchangeSent, payload.get("sent_id")) if payload.get("kind") == "envelope" else None
-        if sent_row is not None and sent_row.state == "dead":
-            sent_row.state = "queued"
-        audit.append(session, "exchange.retry", subject=f"envelope:{payload.get('envelope_id')}",
-                     detail={"message_id": message_id})
-        session.commit()
-    wake()
 
 
 def sent(rt: Runtime, *, envelope_id: str | None = None, limit: int = 50, offset: int = 0) -> list[dict]:

@@ -172,6 +172,6 @@ def portal_deliver(self, limit: int = 200) -> dict:
 @app.task(name="sohoa.exchange_deliver", bind=True, max_retries=0)
 def exchange_deliver(self, limit: int = 200) -> dict:
     """Deliver due envelopes and status messages to other agencies; claims are atomic, so overlapping runs are safe."""
-    from ingest import exchange
+    from ingest import exchange_delivery
 
-    return exchange.deliver_due(_rt(), limit=limit)
+    return exchange_delivery.deliver_due(_rt(), limit=limit)

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 
 from api.app import create_app
 from bench.exchange_nodes import seed_document
-from ingest import address_book, exchange, outbox
+from ingest import address_book, exchange, exchange_delivery, outbox
 from ingest.runtime import Runtime
 from ingest.settings import Settings
 from signing.keys import load_keyring, open_signer
@@ -79,9 +79,9 @@ def test_a_delivery_left_by_a_dead_worker_is_retried_after_its_lease_and_arrives
     mid, attempt, key, payload = outbox.claim(rt_a, exchange.DESTINATION, now, outbox.lease_seconds(30))
     r = receiver.post("/api/v1/exchange/inbox", content=rt_a.store.get_bytes(payload["object"]))
     assert r.status_code == 200 and r.json()["code"] == "01"
-    assert exchange.deliver_due(rt_a, now=now, client=receiver)["attempted"] == 0  # still leased to the dead one
+    assert exchange_delivery.deliver_due(rt_a, now=now, client=receiver)["attempted"] == 0  # still leased to the dead one
     later = now + timedelta(seconds=outbox.lease_seconds(30) + 1)
-    counts = exchange.deliver_due(rt_a, now=later, client=receiver)
+    counts = exchange_delivery.deliver_due(rt_a, now=later, client=receiver)
     assert counts["reclaimed"] == 1 and counts["sent"] == 1
     [msg] = _rows(rt_a, OutboxMessage)
     assert msg.state == "sent" and msg.attempts == 2 and msg.idempotency_key == f"exchange:{out['envelope_id']}:{B}"
@@ -105,7 +105,7 @@ def test_failures_back_off_exponentially_and_a_dead_letter_can_be_queued_again(p
     t = datetime.now(timezone.utc) + timedelta(seconds=1)
     waits = []
     for _ in range(3):
-        assert exchange.deliver_due(rt_a, now=t, client=client)["retry"] == 1
+        assert exchange_delivery.deliver_due(rt_a, now=t, client=client)["retry"] == 1
         [msg] = _rows(rt_a, OutboxMessage)
         due = outbox.utc(msg.next_attempt_at)
         waits.append((due - t).total_seconds())
@@ -116,23 +116,23 @@ def test_failures_back_off_exponentially_and_a_dead_letter_can_be_queued_again(p
     assert "HTTP 503" in msg.last_error and "bảo trì" in msg.last_error
 
     refuse = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(400, json={"detail": "không"})))
-    assert exchange.deliver_due(rt_a, now=t, client=refuse)["dead"] == 1
+    assert exchange_delivery.deliver_due(rt_a, now=t, client=refuse)["dead"] == 1
     [sent] = _rows(rt_a, ExchangeSent)
     assert sent.state == "dead"
-    exchange.retry_dead(rt_a, msg.id)
+    exchange_delivery.retry_dead(rt_a, msg.id)
     [msg], [sent] = _rows(rt_a, OutboxMessage), _rows(rt_a, ExchangeSent)
     assert msg.state == "pending" and msg.attempts == 0 and sent.state == "queued"
     with pytest.raises(exchange.ExchangeRefused, match="not dead"):
-        exchange.retry_dead(rt_a, msg.id)
+        exchange_delivery.retry_dead(rt_a, msg.id)
     with pytest.raises(LookupError):
-        exchange.retry_dead(rt_a, msg.id + 1000)
+        exchange_delivery.retry_dead(rt_a, msg.id + 1000)
 
 
 def test_an_agency_removed_from_the_address_book_is_not_delivered_to(pair):
     rt_a, _rt_b, receiver = pair
     exchange.send(rt_a, _signed_doc(rt_a), [B])
     address_book.remove(rt_a, B)
-    counts = exchange.deliver_due(rt_a, now=datetime.now(timezone.utc) + timedelta(seconds=1), client=receiver)
+    counts = exchange_delivery.deliver_due(rt_a, now=datetime.now(timezone.utc) + timedelta(seconds=1), client=receiver)
     assert counts["dead"] == 1
     [msg] = _rows(rt_a, OutboxMessage)
     assert "not (or no longer) in the address book" in msg.last_error
@@ -157,7 +157,7 @@ def test_recalling_what_has_not_left_yet_withdraws_it_instead_of_racing_it(pair)
     assert msg.state == "dead" and "recalled before it was delivered" in msg.last_error
     [sent] = _rows(rt_a, ExchangeSent)
     assert sent.state == "recalled" and sent.status == "13"
-    assert exchange.deliver_due(rt_a, now=datetime.now(timezone.utc) + timedelta(seconds=1), client=receiver)["attempted"] == 0
+    assert exchange_delivery.deliver_due(rt_a, now=datetime.now(timezone.utc) + timedelta(seconds=1), client=receiver)["attempted"] == 0
     assert _rows(rt_b, ExchangeReceived) == []
     with pytest.raises(exchange.ExchangeRefused, match="no recipient left"):
         exchange.recall(rt_a, out["envelope_id"])
@@ -221,12 +221,12 @@ def test_https_endpoints_are_verified_against_the_configured_ca_bundle(pair, tmp
                          certificate_pem=pem)
         exchange.send(rt_a, _signed_doc(rt_a), [B])
         t = datetime.now(timezone.utc) + timedelta(seconds=1)
-        assert exchange.deliver_due(rt_a, now=t)["retry"] == 1  # the system's CAs do not know this server
+        assert exchange_delivery.deliver_due(rt_a, now=t)["retry"] == 1  # the system's CAs do not know this server
         [msg] = _rows(rt_a, OutboxMessage)
         assert "certificate verify failed" in msg.last_error.lower()
         trusting = Runtime(rt_a.settings.model_copy(update={"exchange_ca_bundle": cert}))
         try:
-            assert exchange.deliver_due(trusting, now=outbox.utc(msg.next_attempt_at))["retry"] == 1
+            assert exchange_delivery.deliver_due(trusting, now=outbox.utc(msg.next_attempt_at))["retry"] == 1
             [msg] = _rows(trusting, OutboxMessage)
             assert msg.last_error.startswith("HTTP 503")  # TLS verified; the server's own answer is what failed
         finally:

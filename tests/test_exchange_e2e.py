@@ -123,6 +123,8 @@ def test_a_document_sent_to_two_agencies_arrives_and_its_statuses_flow_back(node
     with b.client() as cl:  # stored like any other document: its record and its signed PDF, byte for byte
         assert cl.get(f"/api/v1/documents/{got['document_id']}").json()["title"] == "Về việc công bố danh mục"
         assert cl.get(f"/api/v1/documents/{got['document_id']}/pdf").content == signed_pdf
+        assert cl.get(f"/api/v1/exchange/inbox/{got['id']}/attachments/1").content == signed_pdf
+        assert cl.get(f"/api/v1/exchange/inbox/{got['id']}/attachments/2").status_code == 404
 
     for code in ("03", "04", "05", "06"):
         r = _status(b, got["id"], code)
@@ -251,6 +253,7 @@ def test_recall_freezes_a_document_in_progress_and_is_refused_once_completed(nod
         assert c.get(f"/api/v1/documents/{got['document_id']}").status_code == 200  # the record remains
         gone = c.get(f"/api/v1/documents/{got['document_id']}/pdf")
         assert gone.status_code == 410 and "recalled" in gone.json()["detail"]
+        assert c.get(f"/api/v1/exchange/inbox/{got['id']}/attachments/1").status_code == 410
     r = _status(b, got["id"], "04")
     assert r.status_code == 409 and "recalled" in r.json()["detail"]
     assert "exchange.recall" in _audit(a) and "exchange.recall" in _audit(b)

@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.problems import PROBLEM, Problem
-from api.routes.deps import runtime
-from ingest import address_book, exchange, exchange_inbox
+from api.routes.deps import runtime, stream_object
+from ingest import address_book, exchange, exchange_delivery, exchange_inbox
 from ingest.envelope import EnvelopeError
 from ingest.runtime import Runtime
 
@@ -163,18 +163,18 @@ def recall(envelope_id: str, request: Request, rt: Runtime = Depends(runtime)):
 @router.get("/deliveries", summary="The exchange outbox: envelopes and status messages on their way, with every attempt")
 def list_deliveries(state: Literal["pending", "sending", "sent", "dead"] | None = None,
                     limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0), rt: Runtime = Depends(runtime)):
-    return exchange.deliveries(rt, state=state, limit=limit, offset=offset)
+    return exchange_delivery.deliveries(rt, state=state, limit=limit, offset=offset)
 
 
 @router.post("/deliveries/{message_id}/retry", summary="Queue a dead delivery again")
 def retry_delivery(message_id: int, rt: Runtime = Depends(runtime)):
-    _call(exchange.retry_dead, rt, message_id)
+    _call(exchange_delivery.retry_dead, rt, message_id)
     return {"id": message_id, "state": "pending"}
 
 
 @router.post("/deliver", summary="Deliver due exchange messages now (besides the schedule)")
 def deliver_now(limit: int = Query(100, ge=1, le=1000), rt: Runtime = Depends(runtime)):
-    return exchange.deliver_due(rt, limit=limit)
+    return exchange_delivery.deliver_due(rt, limit=limit)
 
 
 # --- receiving ---------------------------------------------------------------------------------------------
@@ -199,6 +199,22 @@ def get_received(received_id: str, rt: Runtime = Depends(runtime)):
     if not items:
         raise Problem(404, "Not Found", f"no received document {received_id}")
     return items[0]
+
+
+@router.get("/inbox/{received_id}/attachments/{number}", summary="One file the envelope carried (1-based, the document first)")
+def get_attachment(received_id: str, number: int, rt: Runtime = Depends(runtime)):
+    items = exchange_inbox.received(rt, received_id=received_id)
+    if not items:
+        raise Problem(404, "Not Found", f"no received document {received_id}")
+    got = items[0]
+    if got["state"] == "recalled":
+        raise Problem(410, "Gone", f"{received_id} was recalled by the agency that sent it; only its record remains")
+    files = got["attachments"]
+    if not 1 <= number <= len(files):
+        raise Problem(404, "Not Found", f"{received_id} carried {len(files)} file(s), not a number {number}")
+    a = files[number - 1]
+    return stream_object(rt, a["sha256"], a["media_type"] or "application/octet-stream", a["name"] or f"file-{number}",
+                         a["size"])
 
 
 class StatusBody(BaseModel):
