@@ -101,6 +101,7 @@ MATRIX: dict[str, str | frozenset[str]] = {
     "POST /api/v1/exchange/inbox": SIGNED,  # another instance: the envelope's signature and the address book decide
     "GET /api/v1/exchange/inbox": roles(CLERK, VAN_THU, ADMIN),
     "GET /api/v1/exchange/inbox/{received_id}": roles(CLERK, VAN_THU, ADMIN),
+    "GET /api/v1/exchange/inbox/{received_id}/attachments/{number}": roles(CLERK, VAN_THU, ADMIN),
     "POST /api/v1/exchange/inbox/{received_id}/status": roles(CLERK, VAN_THU),
     "POST /api/v1/exchange/status": SIGNED,  # another instance reports a status, signed
     # audit

@@ -44,7 +44,6 @@ ROOT = Path(__file__).resolve().parents[1]
 if sys.path[0] != str(ROOT):
     sys.path.insert(0, str(ROOT))  # before bench/, whose signing.py would shadow the signing package
 
-import httpx  # noqa: E402
 import psutil  # noqa: E402
 
 from bench.exchange_nodes import Node, introduce, seed_document  # noqa: E402

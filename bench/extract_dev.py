@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-from ingest.extract import Line, extract, lines_from_words  # noqa: E402
+from ingest.extract import Line, lines_from_words  # noqa: E402
 from storage.text import fold  # noqa: E402
 
 FIELDS = ("number_symbol", "issue_date", "place", "agency", "parent_agency", "subject", "signing_authority", "signer_position",

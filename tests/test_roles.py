@@ -95,6 +95,7 @@ POST   /api/v1/exchange/deliver                            - - - + + - -
 POST   /api/v1/exchange/inbox                              + + + + + + +
 GET    /api/v1/exchange/inbox                              - + - + + - -
 GET    /api/v1/exchange/inbox/{received_id}                - + - + + - -
+GET    /api/v1/exchange/inbox/{received_id}/attachments/{number} - + - + + - -
 POST   /api/v1/exchange/inbox/{received_id}/status         - + - + - - -
 POST   /api/v1/exchange/status                             + + + + + + +
 GET    /api/v1/audit                                       - - - - - - +

@@ -286,7 +286,6 @@ def generate_feed(seed: int, tier: str = "office", documents: int | tuple[int, i
     for si, sh in enumerate(sheets):
         sheet_first[si] = n + 1
         n += 1 + (sh["back"] is not None)
-    sep_sheets = {si: code for si, code in seps}
     for idx, side in enumerate(collated, start=1):
         role = side[0]
         if role == "doc":

@@ -277,7 +277,7 @@ def gcn_doc(rng: random.Random, seed: int, style: Style, qr: bool | None) -> Doc
         if level == "so":
             signer = Signer(("SỞ TÀI NGUYÊN VÀ MÔI TRƯỜNG", "KT. GIÁM ĐỐC"), "PHÓ GIÁM ĐỐC", V.person_name(rng, rng.random() < 0.3), None, None, True, rng.uniform(20, 26))
         else:
-            signer = Signer((f"TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH"), "PHÓ CHỦ TỊCH", V.person_name(rng, rng.random() < 0.3), None, None, True, rng.uniform(20, 26))
+            signer = Signer(("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH"), "PHÓ CHỦ TỊCH", V.person_name(rng, rng.random() < 0.3), None, None, True, rng.uniform(20, 26))
         truth.update({"full_name": p.name, "personal_id": p.personal_id, "address": addr, "certificate_number": serial,
                       "certificate_date": d.isoformat(), "issue_date": d.isoformat(), "place": ag.place})
         aux.update({"agency_obj": ag, "book_number": book, "doc_type": "GIẤY CHỨNG NHẬN QUYỀN SỬ DỤNG ĐẤT", "citizen_date": pd})
