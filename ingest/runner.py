@@ -47,6 +47,8 @@ class EmbeddedRunner:
     @property
     def pool(self) -> ProcessPoolExecutor:
         with self._lock:
+            if self._closing.is_set():
+                raise RuntimeError("the runner is closing")  # never fork a new pool behind close()
             if self._pool is None:
                 one_thread_per_process()  # before forking: the workers inherit it
                 self._pool = ProcessPoolExecutor(self.jobs)
@@ -180,9 +182,27 @@ class EmbeddedRunner:
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            _stop_pool(pool, timeout=30)
         if self._thread is not None:
             self._thread.join(timeout=30)
+
+
+def _stop_pool(pool: ProcessPoolExecutor, timeout: float) -> None:
+    """Shut the page workers down without ever hanging the caller: ``shutdown(wait=True)`` can wait forever when
+    the pool's manager thread misses its wake-up (seen under load in the test suite); a worker still alive after
+    ``timeout`` is terminated — its page is redone on the next start, as after a crash."""
+    import time
+
+    procs = list((getattr(pool, "_processes", None) or {}).values())  # private, but the only handle on them
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + timeout
+    for p in procs:
+        p.join(max(0.1, deadline - time.monotonic()))
+    for p in procs:
+        if p.is_alive():
+            log.warning("page worker %s did not stop within %.0f s; terminating it", p.pid, timeout)
+            p.terminate()
+            p.join(5)
 
 
 class CeleryRunner:
