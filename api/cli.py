@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import sys
 import time
@@ -150,7 +149,9 @@ def watch(
     """Watch a drop folder: digitize each file once it is completely written, then move it to done/ or failed/."""
     from ingest.watch import FolderWatcher
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    from ingest import logs
+
+    logs.configure_from(get_settings())
     if not folder.is_dir():
         console.print(f"[red]error:[/red] {folder} is not a folder")
         raise typer.Exit(2)
@@ -180,8 +181,14 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None)) -> Non
 
     from api.app import create_app
 
+    from ingest import logs, metrics
+
     s = get_settings()
-    uvicorn.run(create_app(s), host=host or s.host, port=port or s.port, log_level="info")
+    logs.configure_from(s)
+    if s.metrics_dir:
+        metrics.enable_multiprocess(s.metrics_dir)
+    # uvicorn's own logging off: sohoa's one setup formats every line, and its middleware logs each request
+    uvicorn.run(create_app(s), host=host or s.host, port=port or s.port, log_config=None, access_log=False)
 
 
 @app.command()

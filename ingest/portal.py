@@ -47,6 +47,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
 
+from ingest import metrics
 from ingest.runtime import Runtime
 from storage.catalog import Agency, CertifiedCopy, Document, OutboxAttempt, OutboxMessage, Result, utcnow
 
@@ -338,6 +339,9 @@ def deliver_due(rt: Runtime, *, now: datetime | None = None, limit: int = 50, cl
                 log.exception("portal outbox: sending message %s failed unexpectedly", mid)
                 outcome = Outcome("retry", None, f"{type(exc).__name__}: {exc}", 0.0)
             state = _finish(rt, mid, attempt, outcome, clock(), rng)
+            metrics.TASK_SECONDS.labels("portal_delivery").observe(outcome.seconds)
+            if state in ("retry", "dead"):
+                metrics.FAILURES.labels("portal").inc()
             counts["attempted"] += 1
             if state in counts:
                 counts[state] += 1

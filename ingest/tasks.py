@@ -8,11 +8,12 @@ The last page of a file to finish enqueues assembly; assembly twice is harmless.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
-from celery import Celery
+from celery import Celery, signals
 
-from ingest import pipeline
+from ingest import logs, metrics, pipeline
 from ingest.runtime import runtime_for
 from ingest.settings import Settings, get_settings
 from ocr import one_thread_per_process
@@ -64,6 +65,63 @@ def schedule(s: Settings) -> None:
 
 
 schedule(get_settings())
+
+
+# --- what every task carries: the ids its log lines name, when it was queued, how long it waited ------------
+
+HEADER_QUEUED, HEADER_REQUEST, HEADER_BATCH = "sohoa_queued_at", "sohoa_request_id", "sohoa_batch_id"
+
+
+@signals.setup_logging.connect
+def _logging(**_kwargs) -> None:
+    """Celery leaves logging alone when this signal has a receiver: sohoa's one setup formats its lines too."""
+    logs.configure_from(get_settings())
+
+
+@signals.worker_init.connect
+def _worker_metrics(**_kwargs) -> None:
+    """In the worker's main process, before the pool forks: children write their metrics to the shared directory."""
+    s = get_settings()
+    if s.metrics_dir:
+        metrics.enable_multiprocess(s.metrics_dir)
+
+
+@signals.before_task_publish.connect
+def _stamp(headers=None, **_kwargs) -> None:
+    if headers is not None:
+        headers.setdefault(HEADER_QUEUED, time.time())
+        headers.setdefault(HEADER_REQUEST, logs.request_id.get())
+        headers.setdefault(HEADER_BATCH, logs.batch_id.get())
+
+
+def _header(task, name: str):
+    value = getattr(task.request, name, None)
+    return value if value is not None else (getattr(task.request, "headers", None) or {}).get(name)
+
+
+@signals.task_prerun.connect
+def _started(task=None, **_kwargs) -> None:
+    logs.request_id.set(_header(task, HEADER_REQUEST))
+    logs.batch_id.set(_header(task, HEADER_BATCH))
+    logs.task.set(task.name)
+    queued = _header(task, HEADER_QUEUED)
+    if queued is not None:
+        wait = max(0.0, time.time() - float(queued))
+        metrics.QUEUE_WAIT.labels(task.name.removeprefix("sohoa.")).observe(wait)
+        log.info("task %s started after %.3f s in the queue", task.name, wait, extra={"queue_wait_s": round(wait, 3)})
+
+
+@signals.task_postrun.connect
+def _finished(**_kwargs) -> None:
+    for var in (logs.request_id, logs.batch_id, logs.task):
+        var.set(None)
+
+
+@signals.task_failure.connect
+def _failed(sender=None, **_kwargs) -> None:
+    metrics.FAILURES.labels(f"task:{getattr(sender, 'name', 'unknown')}").inc()
+
+
 one_thread_per_process()  # in the worker's main process, before its pool forks (see ocr.one_thread_per_process)
 
 
@@ -75,6 +133,8 @@ def _rt():
 def process_file(self, batch_file_id: str) -> int:
     """Fan a file out into one task per page still to do."""
     rt = _rt()
+    if logs.batch_id.get() is None:  # queued by something that did not know the batch
+        logs.batch_id.set(pipeline.batch_of(rt, batch_file_id))
     todo = pipeline.start_file(rt, batch_file_id)
     for n in todo:
         ocr_page.delay(batch_file_id, n)
@@ -112,7 +172,8 @@ def retrain(self, force: bool = False) -> dict | None:
     from ingest import typemodel
 
     rt = _rt()
-    row = typemodel.retrain(rt) if force else typemodel.retrain_if_due(rt, rt.settings.retrain_interval_hours)
+    with metrics.timed("retrain"):
+        row = typemodel.retrain(rt) if force else typemodel.retrain_if_due(rt, rt.settings.retrain_interval_hours)
     if row is None:
         log.info("type model: no new corrections, or the active model is recent; nothing retrained")
         return None
@@ -136,7 +197,8 @@ def renew_signatures(self) -> list[str]:
     """Give long-term documents fresh revocation data and a new document timestamp before it is too late."""
     from ingest import signatures
 
-    renewed = signatures.renew_due(_rt())
+    with metrics.timed("renewal"):
+        renewed = signatures.renew_due(_rt())
     log.info("long-term signatures: %d document(s) renewed", len(renewed))
     return renewed
 
@@ -147,7 +209,8 @@ def fixity(self, quarantine: bool = True) -> dict:
     from storage.fixity import run_fixity
 
     rt = _rt()
-    report = run_fixity(rt.catalog, rt.store, quarantine=quarantine)
+    with metrics.timed("fixity"):
+        report = run_fixity(rt.catalog, rt.store, quarantine=quarantine)
     (log.error if report.bad else log.info)("fixity: %d object(s), %d ok, %d changed, %d missing", report.checked,
                                             report.ok, report.changed, report.missing)
     return {k: v for k, v in report.as_dict().items() if k != "bad"} | {"bad": [f.sha256 for f in report.bad][:100]}
