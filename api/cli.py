@@ -204,19 +204,35 @@ def worker(concurrency: int = typer.Option(0, help="Worker processes (default: o
 
 
 @app.command()
-def doctor() -> None:
-    """Check the configuration and everything sohoa depends on."""
-    from ingest.health import check_all
+def doctor(
+    as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON"),
+    only: str = typer.Option("", help="Comma-separated checks to run (settings, paths, catalog, object_store, broker, "
+                             "tesseract, tools, signing_keys, trust_anchors, timestamp_authority)"),
+    expiry_days: int = typer.Option(30, min=0, help="Warn when a signing certificate expires within this many days"),
+) -> None:
+    """Check the configuration, the services, Tesseract, the signing keys and the TSA: ok, warn or fail, with a
+    hint for each problem; exit 1 when anything fails."""
+    from pydantic import ValidationError
 
-    report = check_all(_runtime())
-    for name, check in report["checks"].items():
-        mark = "[green]ok[/green]" if check["ok"] else f"[red]FAIL[/red] {check.get('error')}"
-        console.print(f"{name:20} {mark}")
-        for sid, state in (check.get("signers") or {}).items():
-            console.print(f"  {sid:18} {state}")
-    for tool in ("pdftoppm", "qpdf"):
-        console.print(f"{tool:20} " + ("[green]ok[/green]" if shutil.which(tool) else "[red]FAIL[/red] not installed"))
-    raise typer.Exit(0 if report["status"] == "ok" else 1)
+    from ingest import doctor as doc
+    from ingest.settings import Settings
+
+    try:
+        settings = Settings()
+    except (ValidationError, ValueError) as exc:
+        checks = [doc.settings_failure(exc)]
+    else:
+        names = {n.strip() for n in only.split(",") if n.strip()} or None
+        checks = doc.run(settings, expiry_days=expiry_days, only=names)
+    if as_json:
+        print(json.dumps({"ok": not doc.failed(checks), "checks": [c.as_dict() for c in checks]}, ensure_ascii=False, indent=2))
+    else:
+        colour = {"ok": "green", "warn": "yellow", "fail": "red"}
+        table = Table("check", "status", "detail", "hint")
+        for c in checks:
+            table.add_row(c.name, f"[{colour[c.status]}]{c.status}[/{colour[c.status]}]", c.detail, c.hint)
+        Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200).print(table)
+    raise typer.Exit(1 if doc.failed(checks) else 0)
 
 
 @app.command()
