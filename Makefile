@@ -4,8 +4,11 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 SOHOA := .venv/bin/sohoa
+# docker-compose: Debian's Compose (v1) validates docker-compose.yml in the tests (tests/test_compose.py) on a
+# machine without Docker's own repository, where the v2 plugin is not packaged
 APT_PACKAGES := python3-venv python3-dev tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd poppler-utils qpdf \
-	softhsm2 ghostscript unpaper pngquant fonts-liberation2 fonts-dejavu-core fonts-freefont-ttf
+	softhsm2 ghostscript unpaper pngquant fonts-liberation2 fonts-dejavu-core fonts-freefont-ttf \
+	docker-compose
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO ?= var/demo-scans
 DEMO_AGENCY ?= 000.00.12.H01

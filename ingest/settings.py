@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     def _absolute(cls, v: Path) -> Path:
         return v.expanduser().resolve()
 
+    @field_validator("signing_keyring", "trust_anchors", "stamp_font", "retention_table", "metrics_dir", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v):
+        """``SOHOA_SIGNING_KEYRING=`` (as docker-compose.yml passes an unset one) means none, not the current directory."""
+        return None if isinstance(v, str) and not v.strip() else v
+
     @property
     def catalog_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'catalog.sqlite3'}"
