@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO ?= var/demo-scans
 DEMO_AGENCY ?= 000.00.12.H01
 
-.PHONY: setup system venv services run test bench bench-ocr bench-understanding bench-signing bench-search bench-fixity lint clean
+.PHONY: setup system venv services run test bench bench-ocr bench-understanding bench-signing bench-search bench-fixity bench-ingest lint clean
 
 setup: system venv
 
@@ -56,7 +56,7 @@ run: setup
 test: setup services
 	@bash .ci/pytest.sh
 
-bench: bench-ocr bench-understanding bench-signing bench-search bench-fixity
+bench: bench-ocr bench-understanding bench-signing bench-search bench-fixity bench-ingest
 
 bench-ocr: setup
 	$(PY) bench/ocr_throughput.py
@@ -72,6 +72,9 @@ bench-search: setup
 
 bench-fixity: setup
 	$(PY) bench/fixity.py
+
+bench-ingest: setup services
+	$(PY) bench/ingest_load.py
 
 clean:
 	rm -rf var .pytest_cache

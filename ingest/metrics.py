@@ -141,6 +141,17 @@ def exposition(directory: Path | None = None, extra=()) -> bytes:
     return generate_latest(registry)
 
 
+def serve(directory: Path, port: int, broker_url: str = "") -> None:
+    """Serve ``directory``'s metrics (and the queue depth) on ``port`` from a thread: a worker host without an API."""
+    from prometheus_client import start_http_server
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(directory))
+    if broker_url:
+        registry.register(QueueCollector(broker_url))
+    start_http_server(port, registry=registry)
+
+
 class _OwnCollector:
     """This process's in-memory values: HTTP always; the work too unless the workers' files already hold it."""
 

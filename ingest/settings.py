@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     metrics_dir: Path | None = Field(
         None, description="Directory shared by the API and the Celery workers of one host where each process keeps its Prometheus metrics; empty = this process's metrics only"
     )
+    metrics_port: int = Field(
+        0, description="Port on which a Celery worker serves its host's metrics (SOHOA_METRICS_DIR) itself, for worker hosts without an API; 0 = off"
+    )
     metrics_networks: str = Field(
         "", description="Comma-separated networks (CIDR) allowed to read /metrics; empty = anyone who reaches the API"
     )

@@ -84,6 +84,8 @@ def _worker_metrics(**_kwargs) -> None:
     s = get_settings()
     if s.metrics_dir:
         metrics.enable_multiprocess(s.metrics_dir)
+        if s.metrics_port:
+            metrics.serve(s.metrics_dir, s.metrics_port, s.broker_url)
 
 
 @signals.before_task_publish.connect

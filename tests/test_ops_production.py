@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from tests.helpers import staff, wait_for_batch
+from tests.s3server import _free_port as free_port
 from tests.s3server import s3_server  # noqa: F401
 from tests.test_ops import value
 from tests.test_production import prod_settings, start_worker, stop  # noqa: F401
@@ -21,7 +23,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 
 def test_worker_metrics_and_ids_reach_the_api_and_the_logs(prod_settings, tmp_path, scans):  # noqa: F811
-    settings = prod_settings.model_copy(update={"metrics_dir": tmp_path / "metrics", "log_format": "json"})
+    port = free_port()
+    settings = prod_settings.model_copy(update={"metrics_dir": tmp_path / "metrics", "log_format": "json",
+                                                "metrics_port": port})
     worker = start_worker(settings, tmp_path, "observed", concurrency=2)
     try:
         with staff(TestClient(create_app(settings))) as client:
@@ -30,9 +34,11 @@ def test_worker_metrics_and_ids_reach_the_api_and_the_logs(prod_settings, tmp_pa
             batch_id = r.json()["id"]
             assert wait_for_batch(client, batch_id)["state"] == "done"
             text = client.get("/metrics").text
+        own = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text  # the worker host's own exporter
     finally:
         stop(worker)
     assert value(text, "sohoa_pages_total", status="ok") == 4  # counted by two prefork children, summed here
+    assert value(own, "sohoa_pages_total", status="ok") == 4 and "sohoa_queue_depth" in own
     assert value(text, "sohoa_task_duration_seconds_count", kind="assembly") == 2
     assert value(text, "sohoa_queue_wait_seconds_count", kind="ocr_page") == 4
     assert value(text, "sohoa_queue_wait_seconds_count", kind="process_file") == 2
