@@ -192,6 +192,20 @@ class Stack:
                         waits.append(entry["queue_wait_s"])
         return waits
 
+    def footprint(self) -> dict:
+        """What the run left behind: bytes in the bucket (originals, page images, text layers, words, PDFs) and
+        the catalogue's size, for the scaling arithmetic of docs/scaling.md."""
+        import psycopg
+        from minio import Minio
+
+        client = Minio(self.env["SOHOA_MINIO_ENDPOINT"], "testing", "testing", secure=False)
+        objects = [o.size for o in client.list_objects(self.env["SOHOA_MINIO_BUCKET"], recursive=True)]
+        with psycopg.connect(PG_ADMIN) as conn:
+            db = conn.execute("SELECT pg_database_size(%s)", (self.db,)).fetchone()[0]
+        with psycopg.connect(PG_ADMIN.rsplit("/", 1)[0] + "/postgres") as conn:
+            empty = conn.execute("SELECT pg_database_size('template1')").fetchone()[0]
+        return {"objects": len(objects), "object_bytes": sum(objects), "catalogue_bytes": db - empty}
+
     def worker_cpu_seconds(self) -> float:
         """CPU time of the worker processes and what they ran (Tesseract, reaped by the prefork children)."""
         import psutil
@@ -301,6 +315,7 @@ def run(work: Path, pages: list[Path], workers: int, redis_db: int, s3: str, int
         saturated = [u["seconds"] for u in uploads if u["waiting_before"] > 0]
         everything = [u["seconds"] for u in uploads]
         page_waits = stack.queue_waits("sohoa.ocr_page")
+        left = stack.footprint()
         return {
             "workers": workers, "concurrency_each": 1, "pages": len(pages),
             "wall_seconds": round(wall, 1), "upload_seconds": round(uploaded, 1),
@@ -310,6 +325,8 @@ def run(work: Path, pages: list[Path], workers: int, redis_db: int, s3: str, int
             "upload_ms": {"p50": ms(pct(everything, 0.5)), "p95": ms(pct(everything, 0.95)), "n": len(everything)},
             "upload_ms_while_saturated": {"p50": ms(pct(saturated, 0.5)), "p95": ms(pct(saturated, 0.95)),
                                           "n": len(saturated)},
+            "stored_bytes_per_page": round(left["object_bytes"] / len(pages)),
+            "catalogue_bytes_per_page": round(left["catalogue_bytes"] / len(pages)),
             "status_poll_ms": {"p50": ms(pct(polls, 0.5)), "p95": ms(pct(polls, 0.95)), "n": len(polls)},
             "page_queue_wait_s": {"p50": pct(page_waits, 0.5), "p95": pct(page_waits, 0.95),
                                   "mean": round(statistics.fmean(page_waits), 2) if page_waits else None,
