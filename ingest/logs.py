@@ -22,7 +22,9 @@ task: contextvars.ContextVar[str | None] = contextvars.ContextVar("sohoa_task", 
 
 _CONTEXT = {"request_id": request_id, "batch_id": batch_id, "task": task}
 # attributes every LogRecord has: anything else given with ``extra=`` goes into the JSON object
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+# (and ``color_message``: uvicorn's copy of the message with terminal colours)
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName", "ids",
+                                                                          "color_message"} | set(_CONTEXT)
 
 
 class ContextFilter(logging.Filter):
@@ -85,6 +87,8 @@ def configure(log_format: str = "text", level: str = "INFO", stream=None) -> Non
     for name in ("uvicorn", "uvicorn.error", "celery"):  # let them reach our handler instead of their own
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+    # Alembic says which plugins it set up each time a process opens the catalogue: noise unless debugging
+    logging.getLogger("alembic").setLevel(level if level == "DEBUG" else "WARNING")
 
 
 def configure_from(settings) -> None:

@@ -93,6 +93,7 @@ def test_request_id_is_echoed_and_names_the_log_lines(tmp_path, scans, json_logs
     assert first["route"] == "/api/v1/health" and first["status"] == 200 and first["level"] == "INFO"
     assert any(x.get("request_id") == made for x in http)
     assert any(x.get("request_id") == "upload-1" and x["route"] == "/api/v1/batches" and x["status"] == 202 for x in http)
+    assert all(x.get(k) is not None for x in lines for k in ("request_id", "batch_id", "task") if k in x)  # no nulls
     # the runner's lines name the batch they are about
     assert any(x.get("batch_id") == batch_id and x["logger"] == "ingest.runner" for x in lines), lines[-5:]
 
