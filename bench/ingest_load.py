@@ -393,12 +393,12 @@ def main() -> int:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    print(f"pages/minute: " + ", ".join(f"{r['workers']} worker(s) {r['pages_per_minute']}" for r in runs))
+    print("pages/minute: " + ", ".join(f"{r['workers']} worker(s) {r['pages_per_minute']}" for r in runs))
     print(f"ratio 2/1 workers: {ratio} (target >= 1.8: {'met' if targets['2 workers / 1 worker >= 1.8'] else 'missed'})")
     print(f"upload p95 while saturated: {worst_p95} ms (target <= 200 ms: "
           f"{'met' if targets['upload p95 while saturated <= 200 ms'] else 'missed'})")
     print("status poll p95: " + ", ".join(f"{r['workers']}w {r['status_poll_ms']['p95']} ms" for r in runs))
-    print(f"page queue wait p95: " + ", ".join(f"{r['workers']}w {r['page_queue_wait_s']['p95']} s" for r in runs))
+    print("page queue wait p95: " + ", ".join(f"{r['workers']}w {r['page_queue_wait_s']['p95']} s" for r in runs))
     print(f"written to {args.out}")
     return 0
 

@@ -7,6 +7,7 @@ worker's JSON log lines carry the upload's request id and batch id, which travel
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
@@ -34,7 +35,12 @@ def test_worker_metrics_and_ids_reach_the_api_and_the_logs(prod_settings, tmp_pa
                             files=[("files", (p.name, p.read_bytes())) for p in (scans["jpeg"], scans["tiff"])])
             batch_id = r.json()["id"]
             assert wait_for_batch(client, batch_id)["state"] == "done"
-            text = client.get("/metrics").text
+            # a page is counted just after its row commits, so another worker can finish the batch in between:
+            # wait for the count the way a scraper would see it a moment later
+            deadline = time.monotonic() + 60
+            while value(text := client.get("/metrics").text, "sohoa_pages_total", status="ok") < 4 \
+                    and time.monotonic() < deadline:
+                time.sleep(0.2)
         own = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text  # the worker host's own exporter
     finally:
         stop(worker)
