@@ -23,10 +23,11 @@ from tests.test_production import prod_settings, start_worker, stop  # noqa: F40
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 
-def test_worker_metrics_and_ids_reach_the_api_and_the_logs(prod_settings, tmp_path, scans):  # noqa: F811
+def test_worker_metrics_and_ids_reach_the_api_and_the_logs(prod_settings, pg_fresh_url, tmp_path, scans):  # noqa: F811
     port = free_port()
+    # a database of its own: in the session's one, another test may have digitized these scans already
     settings = prod_settings.model_copy(update={"metrics_dir": tmp_path / "metrics", "log_format": "json",
-                                                "metrics_port": port})
+                                                "metrics_port": port, "database_url": pg_fresh_url})
     worker = start_worker(settings, tmp_path, "observed", concurrency=2)
     try:
         with staff(TestClient(create_app(settings))) as client:
