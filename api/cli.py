@@ -206,7 +206,7 @@ def worker(concurrency: int = typer.Option(0, help="Worker processes (default: o
 def doctor(
     as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON"),
     only: str = typer.Option("", help="Comma-separated checks to run (settings, paths, catalog, object_store, broker, "
-                             "tesseract, tools, signing_keys, trust_anchors, timestamp_authority)"),
+                             "tesseract, tools, signing_keys, trust_anchors, timestamp_authority); default: all"),
     expiry_days: int = typer.Option(30, min=0, help="Warn when a signing certificate expires within this many days"),
 ) -> None:
     """Check the configuration, the services, Tesseract, the signing keys and the TSA: ok, warn or fail, with a
@@ -222,7 +222,11 @@ def doctor(
         checks = [doc.settings_failure(exc)]
     else:
         names = {n.strip() for n in only.split(",") if n.strip()} or None
-        checks = doc.run(settings, expiry_days=expiry_days, only=names)
+        try:
+            checks = doc.run(settings, expiry_days=expiry_days, only=names)
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
     if as_json:
         print(json.dumps({"ok": not doc.failed(checks), "checks": [c.as_dict() for c in checks]}, ensure_ascii=False, indent=2))
     else:

@@ -37,8 +37,15 @@ def settings_failure(exc: Exception) -> Check:
                  "fix the SOHOA_* variable named above (sohoa config lists them with their defaults)")
 
 
+NAMES = ("settings", "paths", "catalog", "object_store", "broker", "tesseract", "tools", "signing_keys", "trust_anchors",
+         "timestamp_authority")
+
+
 def run(settings: Settings, *, expiry_days: int = 30, only: set[str] | None = None) -> list[Check]:
     """Every check (or those named in ``only``), in the order an operator would fix them."""
+    unknown = sorted(set(only or ()) - set(NAMES))
+    if unknown:
+        raise ValueError(f"no check named {', '.join(unknown)}; the checks are {', '.join(NAMES)}")
     rt = Runtime(settings)
     try:
         checks = [

@@ -62,6 +62,13 @@ def test_settings_that_do_not_parse_fail_alone(tmp_path):
     assert only["name"] == "settings" and only["status"] == "fail" and "port" in only["detail"].lower()
 
 
+def test_only_runs_the_checks_named_and_refuses_a_name_it_does_not_know(tmp_path):
+    r = sohoa_doctor({"SOHOA_DATA_DIR": str(tmp_path / "var")}, "--json", "--only", "broker,tools")
+    assert r.returncode == 0 and {c["name"] for c in json.loads(r.stdout)["checks"]} == {"broker", "pdftoppm", "qpdf"}
+    r = sohoa_doctor({"SOHOA_DATA_DIR": str(tmp_path / "var")}, "--only", "brokr")
+    assert r.returncode == 2 and "no check named brokr" in r.stderr
+
+
 def test_a_catalogue_behind_the_code_fails(tmp_path):
     settings = Settings(data_dir=tmp_path / "var")
     rt = Runtime(settings)
