@@ -13,7 +13,10 @@ COPY storage storage
 COPY api api
 RUN pip install --no-cache-dir .
 ENV OMP_THREAD_LIMIT=1 SOHOA_DATA_DIR=/var/lib/sohoa
-RUN useradd --system --home /var/lib/sohoa sohoa && mkdir -p /var/lib/sohoa && chown sohoa /var/lib/sohoa
+# /var/lib/sohoa-metrics: the volume the API and the workers share for Prometheus (ingest/metrics.py); made here
+# so a new named volume starts owned by sohoa
+RUN useradd --system --home /var/lib/sohoa sohoa && mkdir -p /var/lib/sohoa /var/lib/sohoa-metrics \
+    && chown sohoa /var/lib/sohoa /var/lib/sohoa-metrics
 USER sohoa
 EXPOSE 8000
 CMD ["sohoa", "serve", "--host", "0.0.0.0"]

@@ -4,13 +4,16 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 SOHOA := .venv/bin/sohoa
+# docker-compose: Debian's Compose (v1) validates docker-compose.yml in the tests (tests/test_compose.py) on a
+# machine without Docker's own repository, where the v2 plugin is not packaged
 APT_PACKAGES := python3-venv python3-dev tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd poppler-utils qpdf \
-	softhsm2 ghostscript unpaper pngquant fonts-liberation2 fonts-dejavu-core fonts-freefont-ttf
+	softhsm2 ghostscript unpaper pngquant fonts-liberation2 fonts-dejavu-core fonts-freefont-ttf \
+	docker-compose
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO ?= var/demo-scans
 DEMO_AGENCY ?= 000.00.12.H01
 
-.PHONY: setup system venv services run test bench bench-ocr bench-understanding bench-signing bench-search bench-fixity bench-exchange lint clean
+.PHONY: setup system venv services run test bench bench-ocr bench-understanding bench-signing bench-search bench-fixity bench-exchange bench-ingest lint clean
 
 setup: system venv
 
@@ -53,7 +56,7 @@ run: setup
 test: setup services
 	@bash .ci/pytest.sh
 
-bench: bench-ocr bench-understanding bench-signing bench-search bench-fixity bench-exchange
+bench: bench-ocr bench-understanding bench-signing bench-search bench-fixity bench-exchange bench-ingest
 
 bench-ocr: setup
 	$(PY) bench/ocr_throughput.py
@@ -72,6 +75,9 @@ bench-fixity: setup
 
 bench-exchange: setup
 	$(PY) bench/exchange.py
+
+bench-ingest: setup services
+	$(PY) bench/ingest_load.py
 
 clean:
 	rm -rf var .pytest_cache

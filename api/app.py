@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 
-from api import problems
-from api.routes import (archive, audit, auth, batches, documents, exchange, health, reuse, reuse_public, review, search,
-                        signing)
+from api import observability, problems
+from api.routes import (archive, audit, auth, batches, documents, exchange, health, metrics, reuse, reuse_public, review,
+                        search, signing)
 from api.security import authorize
+from ingest.metrics import QueueCollector
 from ingest.runner import EmbeddedRunner, make_runner
 from ingest.runtime import Runtime
 from ingest.settings import Settings, get_settings
@@ -61,8 +62,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   dependencies=[Depends(authorize)])  # every route: api/permissions.py says who may call it
     app.state.rt = rt
     app.state.runner = runner
+    app.state.metrics_networks = metrics.networks(settings.metrics_networks)
+    app.state.queue_collector = QueueCollector(settings.broker_url,
+                                               pending=runner.pending if isinstance(runner, EmbeddedRunner) else None)
     problems.install(app)
+    observability.install(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(auth.router)
     app.include_router(audit.router)
     app.include_router(batches.router)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -150,7 +148,9 @@ def watch(
     """Watch a drop folder: digitize each file once it is completely written, then move it to done/ or failed/."""
     from ingest.watch import FolderWatcher
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    from ingest import logs
+
+    logs.configure_from(get_settings())
     if not folder.is_dir():
         console.print(f"[red]error:[/red] {folder} is not a folder")
         raise typer.Exit(2)
@@ -180,8 +180,14 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None)) -> Non
 
     from api.app import create_app
 
+    from ingest import logs, metrics
+
     s = get_settings()
-    uvicorn.run(create_app(s), host=host or s.host, port=port or s.port, log_level="info")
+    logs.configure_from(s)
+    if s.metrics_dir:
+        metrics.enable_multiprocess(s.metrics_dir)
+    # uvicorn's own logging off: sohoa's one setup formats every line, and its middleware logs each request
+    uvicorn.run(create_app(s), host=host or s.host, port=port or s.port, log_config=None, access_log=False)
 
 
 @app.command()
@@ -197,19 +203,39 @@ def worker(concurrency: int = typer.Option(0, help="Worker processes (default: o
 
 
 @app.command()
-def doctor() -> None:
-    """Check the configuration and everything sohoa depends on."""
-    from ingest.health import check_all
+def doctor(
+    as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON"),
+    only: str = typer.Option("", help="Comma-separated checks to run (settings, paths, catalog, object_store, broker, "
+                             "tesseract, tools, signing_keys, trust_anchors, timestamp_authority); default: all"),
+    expiry_days: int = typer.Option(30, min=0, help="Warn when a signing certificate expires within this many days"),
+) -> None:
+    """Check the configuration, the services, Tesseract, the signing keys and the TSA: ok, warn or fail, with a
+    hint for each problem; exit 1 when anything fails."""
+    from pydantic import ValidationError
 
-    report = check_all(_runtime())
-    for name, check in report["checks"].items():
-        mark = "[green]ok[/green]" if check["ok"] else f"[red]FAIL[/red] {check.get('error')}"
-        console.print(f"{name:20} {mark}")
-        for sid, state in (check.get("signers") or {}).items():
-            console.print(f"  {sid:18} {state}")
-    for tool in ("pdftoppm", "qpdf"):
-        console.print(f"{tool:20} " + ("[green]ok[/green]" if shutil.which(tool) else "[red]FAIL[/red] not installed"))
-    raise typer.Exit(0 if report["status"] == "ok" else 1)
+    from ingest import doctor as doc
+    from ingest.settings import Settings
+
+    try:
+        settings = Settings()
+    except (ValidationError, ValueError) as exc:
+        checks = [doc.settings_failure(exc)]
+    else:
+        names = {n.strip() for n in only.split(",") if n.strip()} or None
+        try:
+            checks = doc.run(settings, expiry_days=expiry_days, only=names)
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps({"ok": not doc.failed(checks), "checks": [c.as_dict() for c in checks]}, ensure_ascii=False, indent=2))
+    else:
+        colour = {"ok": "green", "warn": "yellow", "fail": "red"}
+        table = Table("check", "status", "detail", "hint")
+        for c in checks:
+            table.add_row(c.name, f"[{colour[c.status]}]{c.status}[/{colour[c.status]}]", c.detail, c.hint)
+        Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200).print(table)
+    raise typer.Exit(1 if doc.failed(checks) else 0)
 
 
 @app.command()

@@ -26,6 +26,7 @@ def roles(*names: str) -> frozenset[str]:
 MATRIX: dict[str, str | frozenset[str]] = {
     "GET /": PUBLIC,  # redirects to /docs
     "GET /api/v1/health": PUBLIC,
+    "GET /metrics": PUBLIC,  # counts and durations only; kept in by SOHOA_METRICS_NETWORKS (api/routes/metrics.py)
     # logging in and accounts
     "POST /api/v1/auth/token": PUBLIC,
     "GET /api/v1/auth/me": ANY,

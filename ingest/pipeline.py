@@ -23,7 +23,7 @@ import cv2
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ingest import documents
+from ingest import documents, metrics
 from ingest.dossier import parse_dossier_code, separator_role
 from ingest.extract import lines_from_words
 from ingest.intake import final_state
@@ -94,6 +94,11 @@ def page_done(rt: Runtime, source_sha256: str, number: int) -> bool:
             )
             is not None
         )
+
+
+def batch_of(rt: Runtime, batch_file_id: str) -> str | None:
+    with rt.catalog.session() as session:
+        return session.scalar(select(BatchFile.batch_id).where(BatchFile.id == batch_file_id))
 
 
 def file_job(rt: Runtime, batch_file_id: str) -> tuple[str, str, str]:
@@ -222,6 +227,8 @@ def record_page(rt: Runtime, rec: PageRecord) -> None:
             session.add(row)
     except IntegrityError:
         log.info("page %s/%s was already recorded", rec.source_sha256[:12], rec.number)
+        return
+    metrics.page_recorded(rec.status, rec.seconds)
 
 
 def pages_complete(rt: Runtime, batch_file_id: str) -> bool:
@@ -254,6 +261,12 @@ def assemble(rt: Runtime, batch_file_id: str) -> str | None:
     prune_local_sources(rt)
     if existing is not None:
         return _finish_duplicate(rt, batch_file_id, bf.source_sha256)
+    with metrics.timed("assembly"):
+        return _build(rt, batch_file_id, bf, batch, pages)
+
+
+def _build(rt: Runtime, batch_file_id: str, bf: BatchFile, batch: Batch, pages: list[ScanPage]) -> str | None:
+    """Split the file's recognised pages, build each document's PDF, then publish them together."""
     failed = [p for p in pages if p.status == "failed"]
     if failed:
         errors = "; ".join(f"page {p.number}: {p.error}" for p in failed)

@@ -45,7 +45,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from ingest import outbox
+from ingest import metrics, outbox
 from ingest.outbox import Outcome
 from ingest.runtime import Runtime
 from storage.catalog import Agency, CertifiedCopy, Document, OutboxMessage, Result, utcnow
@@ -216,6 +216,9 @@ def deliver_due(rt: Runtime, *, now: datetime | None = None, limit: int = 50, cl
                 log.exception("portal outbox: sending message %s failed unexpectedly", mid)
                 outcome = Outcome("retry", None, f"{type(exc).__name__}: {exc}", 0.0)
             state = _finish(rt, mid, attempt, outcome, clock(), rng)
+            metrics.TASK_SECONDS.labels("portal_delivery").observe(outcome.seconds)
+            if state in ("retry", "dead"):
+                metrics.FAILURES.labels("portal").inc()
             counts["attempted"] += 1
             if state in counts:
                 counts[state] += 1

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from sqlalchemy import select
 
-from ingest import pipeline
+from ingest import logs, pipeline
 from ingest.runtime import Runtime, runtime_for
 from ingest.settings import Settings
 from ocr import one_thread_per_process
@@ -43,6 +44,7 @@ class EmbeddedRunner:
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._signing = None
+        self._pages_in_flight = 0
 
     @property
     def pool(self) -> ProcessPoolExecutor:
@@ -96,7 +98,17 @@ class EmbeddedRunner:
         if signing is not None:
             signing.shutdown(wait=True)
 
+    def pending(self) -> dict[str, int]:
+        """Work not finished yet, for ``sohoa_queue_depth``: pages handed to the pool, batches waiting their turn."""
+        return {"pages": self._pages_in_flight, "batches": self._queue.unfinished_tasks}
+
     def run(self, batch_id: str, progress: Progress | None = None) -> None:
+        with logs.context(batch_id=batch_id):
+            started = time.monotonic()
+            self._run(batch_id, progress)
+            log.info("batch %s: the runner is through with it after %.1f s", batch_id, time.monotonic() - started)
+
+    def _run(self, batch_id: str, progress: Progress | None = None) -> None:
         rt = self.rt
         with rt.catalog.session() as session:
             files = list(session.scalars(select(BatchFile.id).where(BatchFile.batch_id == batch_id)))
@@ -114,33 +126,40 @@ class EmbeddedRunner:
             if not todo:
                 self._assemble(bf_id)
         pending = set(futures)
-        while pending and not self._closing.is_set():
-            finished, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
-            broken = False
-            for fut in finished:
-                bf_id, n, attempt = futures.pop(fut)
-                try:
-                    pipeline.record_page(rt, fut.result())
-                except Exception as exc:  # a worker process died (OOM, native crash): retry once, then report
-                    broken = broken or isinstance(exc, BrokenProcessPool)
-                    if attempt < 2:
-                        retry.append((bf_id, n, attempt + 1))
-                        continue
-                    log.error("page %s of %s failed twice: %r", n, bf_id, exc)
-                    sha, _kind, _mime = pipeline.file_job(rt, bf_id)
-                    pipeline.record_page(rt, pipeline.PageRecord(sha, n, "failed", error=f"page worker died: {exc!r}"))
-                self._page_finished(bf_id, remaining, progress)
-            if broken:
-                self._reset_pool()
-                for fut in pending:  # everything queued on the dead pool is lost with it: resubmit
-                    retry.append(futures.pop(fut))
-                pending = set()
-            for bf_id, n, attempt in retry:
-                sha, kind, mime = pipeline.file_job(rt, bf_id)
-                fut = self.pool.submit(_page_job, settings_json, sha, kind, mime, n)
-                futures[fut] = (bf_id, n, attempt)
-                pending.add(fut)
-            retry.clear()
+        self._pages_in_flight += len(pending)
+        try:
+            while pending and not self._closing.is_set():
+                finished, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+                broken = False
+                for fut in finished:
+                    bf_id, n, attempt = futures.pop(fut)
+                    self._pages_in_flight -= 1
+                    try:
+                        pipeline.record_page(rt, fut.result())
+                    except Exception as exc:  # a worker process died (OOM, native crash): retry once, then report
+                        broken = broken or isinstance(exc, BrokenProcessPool)
+                        if attempt < 2:
+                            retry.append((bf_id, n, attempt + 1))
+                            continue
+                        log.error("page %s of %s failed twice: %r", n, bf_id, exc)
+                        sha, _kind, _mime = pipeline.file_job(rt, bf_id)
+                        pipeline.record_page(rt, pipeline.PageRecord(sha, n, "failed", error=f"page worker died: {exc!r}"))
+                    self._page_finished(bf_id, remaining, progress)
+                if broken:
+                    self._reset_pool()
+                    for fut in pending:  # everything queued on the dead pool is lost with it: resubmit
+                        retry.append(futures.pop(fut))
+                        self._pages_in_flight -= 1
+                    pending = set()
+                for bf_id, n, attempt in retry:
+                    sha, kind, mime = pipeline.file_job(rt, bf_id)
+                    fut = self.pool.submit(_page_job, settings_json, sha, kind, mime, n)
+                    futures[fut] = (bf_id, n, attempt)
+                    pending.add(fut)
+                    self._pages_in_flight += 1
+                retry.clear()
+        finally:
+            self._pages_in_flight -= len(pending)  # left behind by close(): they resume on the next start
 
     def _page_finished(self, bf_id: str, remaining: dict[str, int], progress: Progress | None) -> None:
         remaining[bf_id] -= 1
@@ -223,8 +242,9 @@ class CeleryRunner:
                     select(BatchFile.id).where(BatchFile.batch_id == batch_id, BatchFile.state == "queued")
                 )
             )
-        for bf_id in files:
-            process_file.delay(bf_id)
+        with logs.context(batch_id=batch_id):  # the tasks carry it in their headers (ingest.tasks)
+            for bf_id in files:
+                process_file.delay(bf_id)
 
     def join(self) -> None:  # workers live elsewhere; callers poll the catalog
         return None

@@ -79,6 +79,19 @@ class Settings(BaseSettings):
     token_minutes: int = Field(60, description="Lifetime of a person's access token (JWT) in minutes")
     login_max_failures: int = Field(5, description="Failed logins per username within login_window_minutes before it is refused (HTTP 429)")
     login_window_minutes: int = Field(15, description="Window over which failed logins are counted, per username and per address")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines as text (a terminal) or as JSON objects with request and batch ids (a log collector)"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Lowest level logged")
+    metrics_dir: Path | None = Field(
+        None, description="Directory shared by the API and the Celery workers of one host where each process keeps its Prometheus metrics; empty = this process's metrics only"
+    )
+    metrics_port: int = Field(
+        0, description="Port on which a Celery worker serves its host's metrics (SOHOA_METRICS_DIR) itself, for worker hosts without an API; 0 = off"
+    )
+    metrics_networks: str = Field(
+        "", description="Comma-separated networks (CIDR) allowed to read /metrics; empty = anyone who reaches the API"
+    )
     host: str = Field("127.0.0.1", description="API bind address")
     port: int = Field(8000, description="API port")
 
@@ -87,7 +100,7 @@ class Settings(BaseSettings):
     def _absolute(cls, v: Path) -> Path:
         return v.expanduser().resolve()
 
-    @field_validator("signing_keyring", "trust_anchors", "stamp_font", "retention_table", "exchange_ca_bundle",
+    @field_validator("signing_keyring", "trust_anchors", "stamp_font", "retention_table", "exchange_ca_bundle", "metrics_dir",
                      mode="before")
     @classmethod
     def _unset(cls, v):

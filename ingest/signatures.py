@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import tempfile
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -21,7 +22,7 @@ from pyhanko.sign.fields import MDPPerm
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ingest import verification
+from ingest import metrics, verification
 from ingest.runtime import Runtime
 from signing import appearance as look
 from signing.ink import ink_png
@@ -146,6 +147,7 @@ def run_job(rt: Runtime, job_id: str, secret: str | None = None) -> SignJob:
         job.state = "running"
         session.commit()
     opts = job.options or {}
+    started = time.monotonic()
     box = Box(opts["box"]["page"], tuple(opts["box"]["rect"])) if opts.get("box") else None
     try:
         spec = signer_spec(rt, job.signer_id)
@@ -164,6 +166,11 @@ def run_job(rt: Runtime, job_id: str, secret: str | None = None) -> SignJob:
     except Exception as exc:  # anything else: recorded, the worker lives on
         log.exception("sign job %s failed", job_id)
         state, error, result = "failed", f"{type(exc).__name__}: {exc}", None
+    metrics.TASK_SECONDS.labels("certified_copy" if job.action == "certified_copy" else "signing").observe(
+        time.monotonic() - started)
+    metrics.SIGNATURES.labels(job.action, state).inc()
+    if state == "failed":
+        metrics.FAILURES.labels("signature").inc()
     with rt.catalog.session() as session:
         job = session.get(SignJob, job_id)
         job.state, job.error, job.result, job.finished_at = state, error, result, utcnow()

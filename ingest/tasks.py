@@ -1,4 +1,5 @@
-"""Celery wrappers around ``ingest.pipeline`` — nothing else lives here.
+"""Celery wrappers around ``ingest.pipeline`` — nothing else lives here (what every task carries and reports,
+through Celery's signals, is ``ingest.task_context``).
 
 Production runs these on workers fed by Redis. ``acks_late`` plus content-keyed, idempotent steps mean a
 worker killed mid-batch loses nothing: its unacknowledged task is redelivered and finds finished work done.
@@ -12,7 +13,8 @@ from datetime import timedelta
 
 from celery import Celery
 
-from ingest import pipeline
+from ingest import logs, metrics, pipeline
+from ingest import task_context  # noqa: F401 - connects the signal receivers (ids, queue wait, failures)
 from ingest.runtime import runtime_for
 from ingest.settings import Settings, get_settings
 from ocr import one_thread_per_process
@@ -68,6 +70,8 @@ def schedule(s: Settings) -> None:
 
 
 schedule(get_settings())
+
+
 one_thread_per_process()  # in the worker's main process, before its pool forks (see ocr.one_thread_per_process)
 
 
@@ -79,6 +83,8 @@ def _rt():
 def process_file(self, batch_file_id: str) -> int:
     """Fan a file out into one task per page still to do."""
     rt = _rt()
+    if logs.batch_id.get() is None:  # queued by something that did not know the batch
+        logs.batch_id.set(pipeline.batch_of(rt, batch_file_id))
     todo = pipeline.start_file(rt, batch_file_id)
     for n in todo:
         ocr_page.delay(batch_file_id, n)
@@ -116,7 +122,8 @@ def retrain(self, force: bool = False) -> dict | None:
     from ingest import typemodel
 
     rt = _rt()
-    row = typemodel.retrain(rt) if force else typemodel.retrain_if_due(rt, rt.settings.retrain_interval_hours)
+    with metrics.timed("retrain"):
+        row = typemodel.retrain(rt) if force else typemodel.retrain_if_due(rt, rt.settings.retrain_interval_hours)
     if row is None:
         log.info("type model: no new corrections, or the active model is recent; nothing retrained")
         return None
@@ -140,7 +147,8 @@ def renew_signatures(self) -> list[str]:
     """Give long-term documents fresh revocation data and a new document timestamp before it is too late."""
     from ingest import signatures
 
-    renewed = signatures.renew_due(_rt())
+    with metrics.timed("renewal"):
+        renewed = signatures.renew_due(_rt())
     log.info("long-term signatures: %d document(s) renewed", len(renewed))
     return renewed
 
@@ -151,7 +159,8 @@ def fixity(self, quarantine: bool = True) -> dict:
     from storage.fixity import run_fixity
 
     rt = _rt()
-    report = run_fixity(rt.catalog, rt.store, quarantine=quarantine)
+    with metrics.timed("fixity"):
+        report = run_fixity(rt.catalog, rt.store, quarantine=quarantine)
     (log.error if report.bad else log.info)("fixity: %d object(s), %d ok, %d changed, %d missing", report.checked,
                                             report.ok, report.changed, report.missing)
     return {k: v for k, v in report.as_dict().items() if k != "bad"} | {"bad": [f.sha256 for f in report.bad][:100]}

@@ -452,15 +452,33 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def _alembic_config():
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    return cfg
+
+
+def schema_revisions(engine: Engine) -> tuple[set[str], set[str], set[str]]:
+    """(revisions the database is at, revisions the code's migrations end at, every revision the code knows),
+    touching nothing: for a check."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config())
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    return current, set(script.get_heads()), {r.revision for r in script.walk_revisions()}
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to Alembic's head (creates it on a fresh database)."""
     from alembic import command
-    from alembic.config import Config
 
     if engine.url.drivername.startswith("sqlite") and engine.url.database:
         Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg = _alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

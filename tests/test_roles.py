@@ -26,6 +26,7 @@ COLUMNS = ("anon", "clerk", "signer", "van_thu", "agency_admin", "citizen", "aud
 TABLE = """
 GET    /                                                   + + + + + + +
 GET    /api/v1/health                                      + + + + + + +
+GET    /metrics                                            + + + + + + +
 POST   /api/v1/auth/token                                  + + + + + + +
 GET    /api/v1/auth/me                                     - + + + + + +
 POST   /api/v1/users                                       - - - - + - -
