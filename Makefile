@@ -5,7 +5,8 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 SOHOA := .venv/bin/sohoa
 APT_PACKAGES := python3-venv python3-dev tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd poppler-utils qpdf \
-	softhsm2 ghostscript unpaper pngquant fonts-liberation2 fonts-dejavu-core fonts-freefont-ttf
+	softhsm2 ghostscript unpaper pngquant fonts-liberation2 fonts-dejavu-core fonts-freefont-ttf \
+	chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO ?= var/demo-scans
 DEMO_AGENCY ?= 000.00.12.H01

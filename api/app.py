@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 
-from api import problems
+from api import problems, web
 from api.routes import archive, audit, auth, batches, documents, health, reuse, reuse_public, review, search, signing
 from api.security import authorize
 from ingest.runner import EmbeddedRunner, make_runner
@@ -52,7 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   dependencies=[Depends(authorize)])  # every route: api/permissions.py says who may call it
     app.state.rt = rt
     app.state.runner = runner
-    problems.install(app)
+    problems.install(app, page_error=web.error_page)
+    web.install(app)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(audit.router)
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     def index():
-        return RedirectResponse("/docs")
+        return RedirectResponse("/web/")  # people get the pages; the API's own docs stay at /docs
 
     return app
 
