@@ -8,7 +8,7 @@ SOHOA := .venv/bin/sohoa
 # machine without Docker's own repository, where the v2 plugin is not packaged
 APT_PACKAGES := python3-venv python3-dev tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd poppler-utils qpdf \
 	softhsm2 ghostscript unpaper pngquant fonts-liberation2 fonts-dejavu-core fonts-freefont-ttf \
-	docker-compose
+	docker-compose chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO ?= var/demo-scans
 DEMO_AGENCY ?= 000.00.12.H01

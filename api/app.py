@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 
-from api import observability, problems
+from api import observability, problems, web
 from api.routes import (archive, audit, auth, batches, documents, exchange, health, metrics, reuse, reuse_public, review,
                         search, signing)
 from api.security import authorize
@@ -65,7 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics_networks = metrics.networks(settings.metrics_networks)
     app.state.queue_collector = QueueCollector(settings.broker_url,
                                                pending=runner.pending if isinstance(runner, EmbeddedRunner) else None)
-    problems.install(app)
+    problems.install(app, page_error=web.error_page)
+    web.install(app)
     observability.install(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
@@ -83,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     def index():
-        return RedirectResponse("/docs")
+        return RedirectResponse("/web/")  # people get the pages; the API's own docs stay at /docs
 
     return app
 

@@ -24,7 +24,7 @@ def roles(*names: str) -> frozenset[str]:
 
 
 MATRIX: dict[str, str | frozenset[str]] = {
-    "GET /": PUBLIC,  # redirects to /docs
+    "GET /": PUBLIC,  # redirects to the pages (/web/)
     "GET /api/v1/health": PUBLIC,
     "GET /metrics": PUBLIC,  # counts and durations only; kept in by SOHOA_METRICS_NETWORKS (api/routes/metrics.py)
     # logging in and accounts
@@ -109,6 +109,37 @@ MATRIX: dict[str, str | frozenset[str]] = {
     "GET /api/v1/audit": roles(AUDITOR),
     "GET /api/v1/audit/verify": roles(AUDITOR),
     "GET /api/v1/audit/export": roles(AUDITOR),
+    # the pages (api/web): a refusal there is a page, not logged in a redirect to the login page
+    "GET /web/": ANY,  # sends each person to the page of their work
+    "GET /web/login": PUBLIC,
+    "POST /web/login": PUBLIC,
+    "POST /web/logout": ANY,
+    "GET /web/lang/{locale}": PUBLIC,
+    "GET /web/upload": roles(CLERK, ADMIN),
+    "POST /web/upload": roles(CLERK, ADMIN),
+    "GET /web/batches/{batch_id}": roles(CLERK, ADMIN),
+    "GET /web/batches/{batch_id}/progress": roles(CLERK, ADMIN),
+    "GET /web/review": roles(CLERK, ADMIN),
+    "GET /web/documents/{document_id}": STAFF,
+    "POST /web/documents/{document_id}/correct": roles(CLERK, ADMIN),
+    "POST /web/documents/{document_id}/split": roles(CLERK, ADMIN),
+    "GET /web/search": STAFF,
+    "GET /web/dossiers/{code}": STAFF,
+    "GET /web/sign": roles(SIGNER, VAN_THU),
+    "GET /web/sign/{document_id}": roles(SIGNER, VAN_THU),
+    "GET /web/sign/{document_id}/preview.png": roles(SIGNER, VAN_THU),
+    "POST /web/sign/{document_id}": roles(SIGNER, VAN_THU),
+    "GET /web/sign-jobs/{job_id}": roles(SIGNER, VAN_THU, ADMIN),
+    "GET /web/sign-jobs/{job_id}/state": roles(SIGNER, VAN_THU, ADMIN),
+    "GET /web/me": roles(CITIZEN),
+    "POST /web/documents/{document_id}/share": roles(CLERK, VAN_THU, ADMIN, CITIZEN),
+    "POST /web/shares/{token}/revoke": roles(CLERK, VAN_THU, ADMIN, CITIZEN),
+    "GET /web/verify": PUBLIC,
+    "POST /web/verify": PUBLIC,
+    "GET /web/audit": roles(AUDITOR),
+    "GET /web/audit/verify": roles(AUDITOR),
+    "GET /web/dashboard": roles(ADMIN),
+    "GET /web/dashboard.csv": roles(ADMIN),
 }
 
 

@@ -18,6 +18,8 @@ from ingest.identity import Principal
 from storage import audit
 
 BEARER = {"WWW-Authenticate": 'Bearer realm="sohoa"'}
+SESSION_COOKIE = "sohoa_session"  # a person's access token, set by the login page (HttpOnly, SameSite=Strict)
+PAGES = "/web"  # the server-rendered pages (api.web): the session cookie counts for every method there
 # declared so /docs offers the login form; the header itself is read by ``authenticate``
 OAUTH2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -29,6 +31,20 @@ def _credentials(request: Request) -> str | None:
         return value.strip()
     key = request.headers.get("x-api-key")
     return key.strip() if key and key.strip() else None
+
+
+def is_page(request: Request) -> bool:
+    path = request.url.path
+    return path == PAGES or path.startswith(PAGES + "/")
+
+
+def _session_cookie(request: Request) -> str | None:
+    """The login page's token, honoured on the pages (whose POSTs check a CSRF token) and for reading anywhere
+    (page images, PDFs behind a page's links): never for an API write, which has no CSRF check."""
+    if not (is_page(request) or request.method in ("GET", "HEAD")):
+        return None
+    value = request.cookies.get(SESSION_COOKIE, "").strip()
+    return value or None
 
 
 def authenticate(request: Request) -> Principal | None:
@@ -46,6 +62,11 @@ def authenticate(request: Request) -> Principal | None:
                 principal = identity.principal_from_token(rt, presented)
         except identity.AuthError as exc:
             raise Problem(401, "Unauthorized", str(exc), headers=BEARER) from None
+    elif cookie := _session_cookie(request):
+        try:  # a stale cookie is no login at all: public pages stay reachable, others ask to log in again
+            principal = identity.principal_from_token(request.app.state.rt, cookie)
+        except identity.AuthError:
+            principal = None
     request.state.principal = principal
     return principal
 

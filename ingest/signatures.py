@@ -219,6 +219,26 @@ def sign_document(rt: Runtime, document_id: str, spec: KeySpec, *, role: str, le
     return _add_version(rt, document_id, current, signed, kind=role, spec=spec, level=level)
 
 
+def placement(rt: Runtime, document_id: str, signer_id: str, appearance: str = "auto"
+              ) -> tuple[bytes, int, tuple[float, float, float, float]]:
+    """(current PDF, 0-based page, rect in points) where ``signer_id``'s appearance would land on the document now:
+    the very placement ``sign_document`` will use, for a signer to look at before signing."""
+    spec = signer_spec(rt, signer_id)
+    with rt.catalog.session() as session:
+        doc = session.get(Document, document_id)
+        if doc is None or doc.state != "visible":
+            raise LookupError(f"no document {document_id}")
+        record = doc.fields or {}
+        current = doc.pdf_sha256
+        widths = {link.position: link.scan_page.width_px for link in doc.pages}
+    pdf = rt.store.get_bytes(current)
+    font = str(rt.settings.stamp_font) if rt.settings.stamp_font else None
+    app = _appearance(pdf, spec, spec.role, appearance, None, record, widths, None, font)
+    if app is None:
+        raise SignatureRefused("an invisible signature has no place on the page")
+    return pdf, app.page, tuple(app.box)
+
+
 def sign_file(rt: Runtime, pdf: bytes, spec: KeySpec, *, role: str, appearance: str = "auto", **kwargs) -> bytes:
     """Sign a PDF after checking the order on the file itself: an agency signature with the seal goes only
     over signatures that all pass validation, at least one of them there already."""

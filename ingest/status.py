@@ -135,3 +135,11 @@ def document_pages(session, document_id: str) -> list[tuple[int, ScanPage]]:
         .order_by(DocumentPage.position)
     ).all()
     return [(pos, page) for pos, page in rows]
+
+
+def dossier_documents(rt: Runtime, code: str) -> list[dict]:
+    """The documents filed under a dossier (by its separator sheet or code), in the order they were scanned."""
+    with rt.catalog.session() as session:
+        docs = session.scalars(select(Document).where(Document.dossier_code == code, Document.state == "visible")
+                               .order_by(Document.created_at, Document.part)).all()
+        return [document_summary(d) for d in docs]

@@ -20,7 +20,6 @@ document deleted).
 from __future__ import annotations
 
 import hashlib
-import html
 import io
 import secrets
 import time
@@ -445,6 +444,20 @@ def create_share(rt: Runtime, document_id: str, hours: float, by: str | None = N
         return link
 
 
+def live_shares(rt: Runtime, document_ids: list[str], *, now: datetime | None = None) -> list[ShareLink]:
+    """The links still working (not revoked, not expired) to any of ``document_ids``, newest first."""
+    now = (now or utcnow()).astimezone(timezone.utc)
+    if not document_ids:
+        return []
+    with rt.catalog.session() as session:
+        rows = session.scalars(select(ShareLink).where(ShareLink.document_id.in_(document_ids),
+                                                       ShareLink.revoked.is_(False))
+                               .order_by(ShareLink.created_at.desc())).all()
+        for row in rows:
+            row.expires_at = _aware(row.expires_at)
+        return [r for r in rows if r.expires_at > now]
+
+
 def revoke_share(rt: Runtime, token: str) -> ShareLink:
     with rt.catalog.session() as session:
         link = session.get(ShareLink, token) if _plausible_token(token) else None
@@ -484,62 +497,3 @@ def open_share(rt: Runtime, token: str, *, now: datetime | None = None) -> Share
     except ObjectStoreError:
         raise ShareError(410, "Document unavailable", "the shared document's PDF is not in the archive") from None
     return Shared(pdf, name, link)
-
-
-# --- the public page ---------------------------------------------------------------------------------------
-
-
-def verify_html(info: dict) -> str:
-    """A small Vietnamese page for a person who scanned the QR code with a phone."""
-    e = html.escape
-    ok = info["genuine"] and info["current"]
-    head = ("Văn bản xác thực và còn hiệu lực" if ok else
-            "Văn bản xác thực nhưng " + info["status_name"].lower() if info["genuine"] else
-            "Không xác nhận được tính xác thực của văn bản")
-    what = info.get("what") or {}
-    rows = [("Mã xác minh", info["code"]), ("Loại văn bản", what.get("type_name") or what.get("type") or "")]
-    if what.get("copy"):
-        rows.append(("Bản sao", f"{what['copy']['form']} số {what['copy']['notation']}"))
-    labels = {"number": "Số, ký hiệu", "agency": "Cơ quan ban hành", "issued": "Ngày ban hành", "expires": "Hiệu lực đến"}
-    for key, label in labels.items():
-        if what.get(key):
-            value = what[key]
-            if key in ("issued", "expires"):
-                value = _vn_date(value)
-            rows.append((label, value))
-    holder = info.get("holder") or {}
-    if holder.get("holder_name"):
-        rows.append(("Người được cấp", holder["holder_name"]))
-    if holder.get("holder_id"):
-        rows.append(("Số định danh", holder["holder_id"]))
-    rows.append(("Tình trạng", info["status_name"]))
-    rows.append(("Chữ ký số", info.get("genuine_detail") or ""))
-    for s in info.get("signatures") or []:
-        rows.append(("Người ký" if s["kind"] == "signature" else "Dấu thời gian",
-                     ", ".join(x for x in (s.get("signer"), s.get("organisation")) if x) + f" — {s['indication']}"))
-    rows.append(("Kiểm tra lúc", info["checked_at"]))
-    body = "\n".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in rows)
-    colour = "#1b7a3a" if ok else ("#b26a00" if info["genuine"] else "#b00020")
-    return _page("Xác minh văn bản", f'<h1 style="color:{colour}">{e(head)}</h1>\n<table>{body}</table>')
-
-
-def error_html(status: int, title: str, detail: str) -> str:
-    e = html.escape
-    heading = {404: "Không tìm thấy", 410: "Không còn truy cập được", 422: "Mã xác minh không hợp lệ"}.get(status, title)
-    return _page(heading, f'<h1 style="color:#b00020">{e(heading)}</h1><p>{e(detail)}</p>')
-
-
-def _page(title: str, content: str) -> str:
-    return ('<!doctype html><html lang="vi"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<meta name="robots" content="noindex">'
-            f"<title>{html.escape(title)} — sohoa</title><style>body{{font-family:sans-serif;max-width:40em;margin:1em auto;"
-            "padding:0 1em}th{text-align:left;padding-right:1em;vertical-align:top}td,th{padding:.3em 0}</style>"
-            f"</head><body>{content}<p><small>Hệ thống số hóa sohoa</small></p></body></html>")
-
-
-def _vn_date(iso: str) -> str:
-    try:
-        return date.fromisoformat(iso).strftime("%d/%m/%Y")
-    except ValueError:
-        return iso

@@ -29,6 +29,13 @@ def create_batch(
     rt: Runtime = Depends(runtime),
     who: Principal = Depends(principal),
 ):
+    status = accept_uploads(request, rt, who, files, collate)
+    return JSONResponse(status, status_code=202, headers={"Location": f"/api/v1/batches/{status['id']}"})
+
+
+def accept_uploads(request: Request, rt: Runtime, who: Principal, files: list[UploadFile], collate: str) -> dict:
+    """Store the uploads, queue the batch and return its status: the one door of the JSON route and the upload page.
+    Raises ``Problem`` (413: too large) or ``IntakeError`` (nothing usable)."""
     limit = rt.settings.max_upload_bytes
     tmp = Path(tempfile.mkdtemp(prefix="upload-", dir=_ensure(rt.settings.work_dir / "tmp")))
     try:
@@ -48,8 +55,7 @@ def create_batch(
         shutil.rmtree(tmp, ignore_errors=True)
     if batch.state == "queued":
         request.app.state.runner.submit(batch.id)
-    status = batch_status(rt, batch.id)
-    return JSONResponse(status, status_code=202, headers={"Location": f"/api/v1/batches/{batch.id}"})
+    return batch_status(rt, batch.id)
 
 
 @router.get("/{batch_id}", summary="State and per-page progress of a batch")

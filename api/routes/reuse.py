@@ -91,7 +91,7 @@ def receive_dossier(body: DossierBody, request: Request, who: Principal = Depend
     row = _call(receipt.receive, rt, body.agency_id, procedure=body.procedure, holder_id=body.holder_id,
                 holder_name=body.holder_name, due=body.due, days=body.days)
     record(request, "dossier.receive", f"dossier:{row.code}", procedure=row.procedure, holder_id=row.holder_id)
-    return JSONResponse(_dossier(row), status_code=201, headers={"Location": f"/api/v1/dossiers/{row.code}"})
+    return JSONResponse(dossier_dict(row), status_code=201, headers={"Location": f"/api/v1/dossiers/{row.code}"})
 
 
 @router.get("/dossiers/{code}", summary="A dossier and the prior results attached to it")
@@ -100,12 +100,12 @@ def get_dossier(code: str, rt: Runtime = Depends(runtime)):
         row = session.get(Dossier, code)
         if row is None:
             raise Problem(404, "Not Found", f"no dossier {code}")
-    return {**_dossier(row), "attached_results": results.attached(rt, code)}
+    return {**dossier_dict(row), "attached_results": results.attached(rt, code)}
 
 
 @router.patch("/dossiers/{code}", summary="Move a dossier on (processing, settled, returned, cancelled)")
 def patch_dossier(code: str, body: StatusBody, request: Request, rt: Runtime = Depends(runtime)):
-    row = _dossier(_call(receipt.set_status, rt, code, body.status))
+    row = dossier_dict(_call(receipt.set_status, rt, code, body.status))
     record(request, "dossier.status", f"dossier:{code}", status=body.status)
     return row
 
@@ -164,7 +164,8 @@ def _call(fn, *args, **kwargs):
         raise Problem(status, "Refused" if status == 409 else "Invalid request", str(exc)) from None
 
 
-def _dossier(row: Dossier) -> dict:
+def dossier_dict(row: Dossier) -> dict:
+    """A dossier as the API and the dossier page show it."""
     return {"code": row.code, "agency_id": row.agency_id, "received": row.received.isoformat(),
             "procedure": row.procedure, "holder_id": row.holder_id, "holder_name": row.holder_name,
             "due": row.due.isoformat() if row.due else None, "status": row.status,

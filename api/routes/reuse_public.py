@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.problems import Problem, problem
 from api.routes.deps import runtime
 from api.security import actor, record
+from api.web.public import verification_error, verification_page
 from ingest import portal, verification
 from ingest.runtime import Runtime
 
@@ -43,7 +44,7 @@ def verify_code(code: str, request: Request, rt: Runtime = Depends(runtime)):
         return _error(html, 404, "Not Found", "no result or certified copy has this verification code", request)
     record(request, "verification.code", f"code:{code.strip().upper()[:40]}", genuine=info.get("genuine"))
     if html:
-        return HTMLResponse(verification.verify_html(info), headers=PUBLIC_HEADERS)
+        return verification_page(request, info)
     return JSONResponse(info, headers=PUBLIC_HEADERS)
 
 
@@ -59,7 +60,7 @@ def verify_qr(code: str, request: Request, rt: Runtime = Depends(runtime)):
 
 def _error(html: bool, status: int, title: str, detail: str, request: Request, **extra):
     if html:
-        return HTMLResponse(verification.error_html(status, title, detail), status_code=status, headers=PUBLIC_HEADERS)
+        return verification_error(request, status, title, detail)
     return problem(status, title, detail, request.url.path, **extra)
 
 

@@ -63,12 +63,23 @@ def search(
     limit: int = Query(20, ge=1, le=100),
     offset: int = Query(0, ge=0, le=10_000),
 ):
-    lo, hi = _day(from_, "from"), _day(to, "to")
+    return run(rt, who, q, type=type, agency=agency, dossier=dossier, holder=holder, status=status, date_from=from_,
+               date_to=to, fuzzy=fuzzy, sort=sort, limit=limit, offset=offset)
+
+
+def run(rt: Runtime, who: Principal, q: str | None, *, type=(), agency=(), dossier=(), holder=(), status=(),
+        date_from: str | None = None, date_to: str | None = None, fuzzy: bool = False, sort: str = "relevance",
+        limit: int = 20, offset: int = 0) -> dict:
+    """One search as the caller may see it: the JSON route's and the search page's. Bad input is ``Problem`` 422."""
+    if q is not None and len(q) > MAX_QUERY_CHARS:
+        raise Problem(422, "Unprocessable Content", f"a query has at most {MAX_QUERY_CHARS} characters")
+    lo, hi = _day(date_from, "from"), _day(date_to, "to")
     if lo and hi and lo > hi:
         raise Problem(422, "Unprocessable Content", f"from ({lo}) is after to ({hi})")
     index = index_for(rt)
     index.refresh(rt.catalog)
-    filters = Filters(type=type, agency=agency, dossier=dossier, holder=holder, status=status, date_from=lo, date_to=hi,
+    filters = Filters(type=list(type), agency=list(agency), dossier=list(dossier), holder=list(holder),
+                      status=list(status), date_from=lo, date_to=hi,
                       visible_to=who.agency_id or "")  # another agency's internal documents are not found
     try:
         page = index.search(q, filters, limit=limit, offset=offset, fuzzy=fuzzy, sort=sort)

@@ -52,17 +52,17 @@ class CopyBody(BaseModel):
 
 @router.post("/documents/{document_id}/sign", status_code=202, summary="Queue a signature (personal first, then the agency)")
 def sign_document(document_id: str, body: SignBody, request: Request, rt: Runtime = Depends(runtime)):
-    _may_use_key(request, rt, body.signer)
+    may_use_key(request, rt, body.signer)
     box = signatures.Box(body.box.page, body.box.rect) if body.box else None
-    job = _queue(request, rt, body.pin, document_id, action="sign", signer_id=body.signer, role=body.role,
+    job = queue_job(request, rt, body.pin, document_id, action="sign", signer_id=body.signer, role=body.role,
                  level=body.level, appearance=body.appearance, box=box, reason=body.reason)
     return _accepted(job)
 
 
 @router.post("/documents/{document_id}/certified-copy", status_code=202, summary="Queue a certified electronic copy (SAO Y)")
 def certified_copy(document_id: str, body: CopyBody, request: Request, rt: Runtime = Depends(runtime)):
-    _may_use_key(request, rt, body.signer)
-    job = _queue(request, rt, body.pin, document_id, action="certified_copy", signer_id=body.signer, role="agency",
+    may_use_key(request, rt, body.signer)
+    job = queue_job(request, rt, body.pin, document_id, action="certified_copy", signer_id=body.signer, role="agency",
                  level=body.level, appearance="text", form=body.form)
     return _accepted(job)
 
@@ -70,7 +70,7 @@ def certified_copy(document_id: str, body: CopyBody, request: Request, rt: Runti
 @router.get("/sign-jobs/{job_id}", summary="A signature request's state and outcome")
 def get_job(job_id: str, rt: Runtime = Depends(runtime)):
     with rt.catalog.session() as session:
-        return _job(_row(session, SignJob, job_id, "sign job"))
+        return job_dict(_row(session, SignJob, job_id, "sign job"))
 
 
 @router.get("/documents/{document_id}/versions", summary="Every PDF the document has been, oldest first")
@@ -146,7 +146,8 @@ def validate_upload(file: UploadFile = File(..., description="a signed PDF"),
     return _report(report, format, file.filename or "document.pdf")
 
 
-def _may_use_key(request: Request, rt: Runtime, signer_id: str) -> None:
+def may_use_key(request: Request, rt: Runtime, signer_id: str) -> None:
+    """Refuse (403) a key the caller does not hold: the JSON route's check and the signing page's."""
     who = principal(request)
     try:
         spec = signatures.signer_spec(rt, signer_id)
@@ -162,7 +163,8 @@ def _may_use_key(request: Request, rt: Runtime, signer_id: str) -> None:
                       f"{who.signer_key or 'no key (an agency admin sets signer_key)'}, not {signer_id}")
 
 
-def _queue(request: Request, rt: Runtime, pin: str | None, document_id: str, **kwargs) -> SignJob:
+def queue_job(request: Request, rt: Runtime, pin: str | None, document_id: str, **kwargs) -> SignJob:
+    """Queue a signature or copy and hand it to the runner; refusals become 404, 409 or 422 problems."""
     try:
         job = signatures.request(rt, document_id, by=principal(request).actor, **kwargs)
     except LookupError as exc:
@@ -176,10 +178,11 @@ def _queue(request: Request, rt: Runtime, pin: str | None, document_id: str, **k
 
 
 def _accepted(job: SignJob) -> JSONResponse:
-    return JSONResponse(_job(job), status_code=202, headers={"Location": f"/api/v1/sign-jobs/{job.id}"})
+    return JSONResponse(job_dict(job), status_code=202, headers={"Location": f"/api/v1/sign-jobs/{job.id}"})
 
 
-def _job(job: SignJob) -> dict:
+def job_dict(job: SignJob) -> dict:
+    """A sign job as the API and the job page show it."""
     return {"id": job.id, "document_id": job.document_id, "action": job.action, "role": job.role,
             "signer": job.signer_id, "state": job.state, "error": job.error, "result": job.result,
             "options": {k: v for k, v in (job.options or {}).items() if v is not None},
