@@ -18,6 +18,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import psutil
 import pytest
 import uvicorn
 
@@ -65,9 +66,13 @@ def server(pki, tmp_path, monkeypatch):
 def browser():
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield b  # closed by the context manager's exit with the driver
+    p = sync_playwright().start()
+    yield p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+    # Debian's Chromium and the driver do not always answer Playwright's orderly close (the session then hangs):
+    # end the browser and the driver, which are this process's children, by their ids
+    for child in psutil.Process().children(recursive=True):
+        if "chrom" in child.name() or child.name() == "node":
+            child.kill()
 
 
 class Shots:
