@@ -3,7 +3,7 @@ a code typed from paper or a file someone was handed. Answers come from ``ingest
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.routes.deps import runtime
