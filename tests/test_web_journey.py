@@ -73,6 +73,11 @@ def browser():
     for child in psutil.Process().children(recursive=True):
         if "chrom" in child.name() or child.name() == "node":
             child.kill()
+    # the sync API's event loop stays marked as running in this thread once its driver is gone: clear the mark,
+    # or every later test that calls asyncio.run() (signing, validation) fails in this process
+    import asyncio
+
+    asyncio.events._set_running_loop(None)
 
 
 class Shots:
