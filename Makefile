@@ -45,7 +45,8 @@ run: setup
 	@echo ""
 	@echo "Digitized. Searchable PDFs are in var/demo-pdfs; the store and catalog are in var/."
 	@echo "Next, with the API running on http://127.0.0.1:8000 (log in as 'demo' with the password above):"
-	@echo "  open http://127.0.0.1:8000/docs                       the API: 'Authorize', then try it in the browser"
+	@echo "  open http://127.0.0.1:8000/web/                       the pages, in Vietnamese (English as a second locale)"
+	@echo "  open http://127.0.0.1:8000/docs                       the API: Authorize, then try it in the browser"
 	@echo '  T=$$($(SOHOA) user token demo)                  an access token for curl'
 	@echo '  curl -s -H "Authorization: Bearer $$T" "http://127.0.0.1:8000/api/v1/search?q=quyet+dinh"   search without diacritics'
 	@echo '  curl -s -H "Authorization: Bearer $$T" -F files=@scan.jpg http://127.0.0.1:8000/api/v1/batches   upload more scans'
