@@ -94,35 +94,22 @@ def backoff(rt: Runtime, attempts: int, retry_after: float | None, rng=None) -> 
 
 def deliver_due(rt: Runtime, *, now: datetime | None = None, limit: int = 100, client=None, rng=None) -> dict:
     """Send up to ``limit`` due exchange messages; counts {attempted, sent, retry, dead, reclaimed}."""
-    fixed = outbox.utc(now) if now is not None else None
-    clock = (lambda: fixed) if fixed is not None else (lambda: datetime.now(timezone.utc))
-    lease = outbox.lease_seconds(rt.settings.exchange_timeout_seconds)
-    counts = {"attempted": 0, "sent": 0, "retry": 0, "dead": 0,
-              "reclaimed": outbox.reclaim_stale(rt, DESTINATION, clock())}
     own = client is None
     client = client or _client(rt)
+
+    def after(state, outcome, payload):
+        if state == "dead":
+            _mark_dead(rt, payload, outcome.error)
+
     try:
-        for _ in range(max(0, limit)):
-            claimed = outbox.claim(rt, DESTINATION, clock(), lease)
-            if claimed is None:
-                break
-            mid, attempt, key, payload = claimed
-            try:
-                outcome = _deliver_one(rt, client, key, payload)
-            except Exception as exc:  # anything unexpected: recorded and retried, never lost
-                log.exception("exchange outbox: message %s failed unexpectedly", mid)
-                outcome = outbox.Outcome("retry", None, f"{type(exc).__name__}: {exc}", 0.0)
-            state = outbox.finish(rt, mid, attempt, outcome, clock(), max_attempts=MAX_ATTEMPTS,
-                                  delay=lambda n, after: backoff(rt, n, after, rng))
-            if state == "dead":
-                _mark_dead(rt, payload, outcome.error)
-            counts["attempted"] += 1
-            if state in counts:
-                counts[state] += 1
+        return outbox.deliver_round(rt, DESTINATION, now=now, limit=limit,
+                                    lease=outbox.lease_seconds(rt.settings.exchange_timeout_seconds),
+                                    send=lambda key, payload: _deliver_one(rt, client, key, payload),
+                                    max_attempts=MAX_ATTEMPTS, delay=lambda n, after: backoff(rt, n, after, rng),
+                                    after=after)
     finally:
         if own:
             client.close()
-    return counts
 
 
 def run_periodically(rt: Runtime, stop: threading.Event, interval: float | None = None) -> None:

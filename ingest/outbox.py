@@ -149,6 +149,35 @@ def finish(rt: Runtime, mid: int, attempt: int, outcome: Outcome, now: datetime,
     return state
 
 
+def deliver_round(rt: Runtime, destination: str, *, now: datetime | None, limit: int, lease: float,
+                  send: Callable[[str, dict], Outcome], max_attempts: int, delay: Callable[[int, float | None], float],
+                  after: Callable[[str, Outcome, dict], None] | None = None) -> dict:
+    """One delivery round of a channel: reclaim stale leases, then claim, send and record up to ``limit`` due
+    messages. ``send(key, payload)`` makes one attempt; anything it raises is recorded as a retry, never lost.
+    ``after(state, outcome, payload)`` sees each finished attempt. Counts {attempted, sent, retry, dead, reclaimed}.
+    ``now`` fixes the clock (tests)."""
+    fixed = utc(now) if now is not None else None
+    clock = (lambda: fixed) if fixed is not None else (lambda: datetime.now(timezone.utc))
+    counts = {"attempted": 0, "sent": 0, "retry": 0, "dead": 0, "reclaimed": reclaim_stale(rt, destination, clock())}
+    for _ in range(max(0, limit)):
+        claimed = claim(rt, destination, clock(), lease)
+        if claimed is None:
+            break
+        mid, attempt, key, payload = claimed
+        try:
+            outcome = send(key, payload)
+        except Exception as exc:  # anything unexpected: recorded and retried, never lost
+            log.exception("%s outbox: message %s failed unexpectedly", destination, mid)
+            outcome = Outcome("retry", None, f"{type(exc).__name__}: {exc}", 0.0)
+        state = finish(rt, mid, attempt, outcome, clock(), max_attempts=max_attempts, delay=delay)
+        if after is not None:
+            after(state, outcome, payload)
+        counts["attempted"] += 1
+        if state in counts:
+            counts[state] += 1
+    return counts
+
+
 def snippet(resp) -> str:
     """The start of an answer's body, on one line (a JSON error body readable, Vietnamese unescaped)."""
     import json

@@ -43,7 +43,7 @@ import logging
 import random
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 
 from ingest import metrics, outbox
 from ingest.outbox import Outcome
@@ -185,11 +185,6 @@ def _send(client, url: str, token: str, key: str, payload: dict, timeout: float)
     return outbox.failure(resp, seconds)
 
 
-def _finish(rt: Runtime, mid: int, attempt: int, outcome: Outcome, now: datetime, rng) -> str:
-    return outbox.finish(rt, mid, attempt, outcome, now, max_attempts=MAX_ATTEMPTS,
-                         delay=lambda n, after: backoff(n, after, rng))
-
-
 def deliver_due(rt: Runtime, *, now: datetime | None = None, limit: int = 50, client=None, url: str | None = None,
                 token: str | None = None, timeout: float | None = None, rng: random.Random | None = None) -> dict:
     """Send up to ``limit`` due messages; returns counts {sent, retry, dead, reclaimed, attempted}.
@@ -198,34 +193,22 @@ def deliver_due(rt: Runtime, *, now: datetime | None = None, limit: int = 50, cl
     import httpx
 
     url, token, timeout = _config(rt, url, token, timeout)
-    fixed = _utc(now) if now is not None else None
-    clock = (lambda: fixed) if fixed is not None else (lambda: datetime.now(timezone.utc))
-    lease = lease_seconds(timeout)
-    counts = {"attempted": 0, "sent": 0, "retry": 0, "dead": 0, "reclaimed": reclaim_stale(rt, clock())}
     own = client is None
     client = client or httpx.Client(timeout=timeout, follow_redirects=False)
+
+    def after(state, outcome, _payload):
+        metrics.TASK_SECONDS.labels("portal_delivery").observe(outcome.seconds)
+        if state in ("retry", "dead"):
+            metrics.FAILURES.labels("portal").inc()
+
     try:
-        for _ in range(max(0, limit)):
-            claimed = outbox.claim(rt, DESTINATION, clock(), lease)
-            if claimed is None:
-                break
-            mid, attempt, key, payload = claimed
-            try:
-                outcome = _send(client, url, token, key, payload, timeout)
-            except Exception as exc:  # anything unexpected: recorded and retried, never lost
-                log.exception("portal outbox: sending message %s failed unexpectedly", mid)
-                outcome = Outcome("retry", None, f"{type(exc).__name__}: {exc}", 0.0)
-            state = _finish(rt, mid, attempt, outcome, clock(), rng)
-            metrics.TASK_SECONDS.labels("portal_delivery").observe(outcome.seconds)
-            if state in ("retry", "dead"):
-                metrics.FAILURES.labels("portal").inc()
-            counts["attempted"] += 1
-            if state in counts:
-                counts[state] += 1
+        return outbox.deliver_round(rt, DESTINATION, now=now, limit=limit, lease=lease_seconds(timeout),
+                                    send=lambda key, payload: _send(client, url, token, key, payload, timeout),
+                                    max_attempts=MAX_ATTEMPTS, delay=lambda n, after: backoff(n, after, rng),
+                                    after=after)
     finally:
         if own:
             client.close()
-    return counts
 
 
 def retry_dead(rt: Runtime, message_id: int, now: datetime | None = None) -> OutboxMessage:
